@@ -1,0 +1,71 @@
+/**
+ * `npm start`: the local API on http://127.0.0.1:$PORT (default 8080), serving the same
+ * handlers as AWS through an API Gateway v2 event adapter. This file is the local side's one
+ * reader of process.env: it resolves config and keys, then hands them to the runtime the way
+ * the stack does, as environment variables.
+ *
+ *   CONFIG_FILE               JSON config (the `tokenVending` object, or a whole cdk.json); default: dev config
+ *   PLAYBACK_PRIVATE_KEY_FILE PEM playback signing key; default: a dev key generated once into .local/
+ *   PLAYBACK_KEY_SECRET_ID    read the key from Secrets Manager instead (real SDK; AWS_ENDPOINT_URL_SECRETS_MANAGER works)
+ *   PORT, HOST                listen address (default 8080, 127.0.0.1)
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { devConfig, parseConfig, type TokenVendingConfig } from '../lib/config';
+
+const LOCAL_DIR = resolve(process.env.TOKEN_VENDING_LOCAL_DIR ?? '.local');
+const DEV_CLAIMS = { sub: 'local-dev-user', iss: 'urn:token-vending:local-dev' };
+
+function loadConfig(): TokenVendingConfig {
+  const file = process.env.CONFIG_FILE;
+  if (!file) return devConfig();
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as { context?: { tokenVending?: unknown } };
+  return parseConfig(raw.context?.tokenVending ?? raw, `config (${file})`);
+}
+
+function ensureDevPlaybackKey(): string {
+  const privatePath = resolve(LOCAL_DIR, 'playback-private.pem');
+  const publicPath = resolve(LOCAL_DIR, 'playback-public.pem');
+  if (!existsSync(privatePath)) {
+    mkdirSync(LOCAL_DIR, { recursive: true, mode: 0o700 });
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'secp384r1' });
+    writeFileSync(privatePath, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    writeFileSync(publicPath, publicKey.export({ type: 'spki', format: 'pem' }));
+    console.log(`Generated a dev playback key pair in ${LOCAL_DIR}/`);
+  }
+  console.log(`Playback public key: ${publicPath}`);
+  console.log(`  To play with it for real: aws ivs import-playback-key-pair --name token-vending-dev --public-key-material "file://${publicPath}"`);
+  return privatePath;
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  process.env.TOKEN_VENDING_CONFIG = JSON.stringify(config);
+  if (!process.env.PLAYBACK_KEY_SECRET_ID) {
+    process.env.PLAYBACK_PRIVATE_KEY_FILE ??= ensureDevPlaybackKey();
+  }
+
+  console.warn(
+    '\n  !! DEV MODE: no authentication. Every request is treated as the signed-in user ' +
+      `"${DEV_CLAIMS.sub}".\n  !! Never expose this server beyond your machine.\n`,
+  );
+  const { createLocalServer } = await import('../lambda/local/server');
+  const server = await createLocalServer(async () => DEV_CLAIMS);
+  const port = Number(process.env.PORT ?? 8080);
+  const host = process.env.HOST ?? '127.0.0.1';
+  server.listen(port, host, () => {
+    const { port: bound } = server.address() as AddressInfo;
+    console.log(`Token vending API listening on http://${host}:${bound}`);
+    console.log(`  curl -s -X POST http://${host}:${bound}/v1/playback-tokens -H 'content-type: application/json' -d '{"channel":"${config.channels[0]!.id}"}'`);
+  });
+  const stop = () => server.close(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

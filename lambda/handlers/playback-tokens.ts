@@ -1,0 +1,66 @@
+/** POST /v1/playback-tokens: an IVS playback token for a configured, entitled channel. */
+import { randomUUID, type KeyObject } from 'node:crypto';
+import { IVS_REVOCABLE_MAX_TTL_SECONDS } from '../../lib/config';
+import { runtimeConfig } from '../config';
+import { callerFromEvent, pseudonymousId } from '../http/caller';
+import { entitlementOf, resolutionRank } from '../http/entitlements';
+import { httpHandler, json } from '../http/handler';
+import { originClaim } from '../http/origin';
+import { forbidden } from '../http/problem';
+import { header, parseJsonBody } from '../http/request';
+import { playbackTokenRequest } from '../http/schemas';
+import { channelPlaybackUrl } from '../ivs/channels';
+import { parsePlaybackKey } from '../secrets/keys';
+import { cachedSecret, type CachedSecret } from '../secrets/store';
+import { playbackClaims, playbackUrlWithToken, signPlaybackToken } from '../tokens/playback';
+import { chooseTtl } from '../tokens/ttl';
+
+let signingKey: CachedSecret<KeyObject> | undefined;
+function playbackKey(): CachedSecret<KeyObject> {
+  const { playbackKeySource, config } = runtimeConfig();
+  signingKey ??= cachedSecret('playback signing key', playbackKeySource, parsePlaybackKey, config.secrets);
+  return signingKey;
+}
+
+export const handler = httpHandler('POST /v1/playback-tokens', async (event) => {
+  const { config } = runtimeConfig();
+  const caller = callerFromEvent(event);
+  const body = parseJsonBody(event, playbackTokenRequest);
+
+  // The channel (and so the ARN in the token) comes from the config, never from the body.
+  const channel = config.channels.find((c) => c.id === body.channel || c.arn === body.channel);
+  const entitlement = entitlementOf(caller, config.entitlements);
+  const entitledResolution = channel && entitlement.maximumResolution(channel.id);
+  if (!channel || !entitledResolution) {
+    throw forbidden('not_entitled', 'You are not entitled to this channel, or it does not exist.');
+  }
+  if (body.maximumResolution && resolutionRank(body.maximumResolution) > resolutionRank(entitledResolution)) {
+    throw forbidden('resolution_not_allowed', `Your entitlement allows at most ${entitledResolution} on this channel.`);
+  }
+
+  const viewerId = config.playback.viewerId ? pseudonymousId(caller, 'ivs-viewer') : undefined;
+  const revocable = viewerId !== undefined || body.singleUse === true;
+  const ttlSeconds = chooseTtl(body.ttlSeconds, config.playback.ttlSeconds, revocable ? IVS_REVOCABLE_MAX_TTL_SECONDS : Infinity);
+  const allowOrigin = originClaim(header(event, 'origin'), config.origins.allow);
+
+  const [key, playbackUrl] = await Promise.all([playbackKey().get(), channelPlaybackUrl(channel)]);
+  const claims = playbackClaims({
+    channelArn: channel.arn,
+    now: new Date(),
+    ttlSeconds,
+    allowOrigin,
+    strictOriginEnforcement: config.origins.strictOriginEnforcement,
+    viewerId,
+    singleUseUuid: body.singleUse ? randomUUID() : undefined,
+    maximumResolution: body.maximumResolution ?? (entitledResolution === 'FULL_HD' ? undefined : entitledResolution),
+  });
+  const token = signPlaybackToken(claims, key);
+
+  return json(200, {
+    token,
+    expiresAt: new Date(claims.exp * 1000).toISOString(),
+    playbackUrl: playbackUrlWithToken(playbackUrl, token),
+    channelArn: channel.arn,
+  });
+});
+

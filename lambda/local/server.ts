@@ -1,0 +1,58 @@
+/**
+ * The local server (DESIGN.md §2): it adds no behaviour. It matches the route like API
+ * Gateway, builds the same v2 event and calls the same exported `handler`; unmatched requests
+ * go to the same `$default` handler as in AWS.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { HttpHandler, HttpResult } from '../http/handler';
+import { internalError, payloadTooLarge, problemResponse } from '../http/problem';
+import { ROUTES } from '../http/routes';
+import { apiGatewayEvent } from './event';
+
+/** API Gateway's own payload limit; the handlers enforce their much smaller one. */
+const API_GATEWAY_MAX_BODY = 10 * 1024 * 1024;
+
+/** Claims the authorizer would pass for this request (undefined: none). */
+export type Identify = (req: IncomingMessage) => Promise<Record<string, unknown> | undefined>;
+
+async function loadHandler(name: string): Promise<HttpHandler> {
+  const mod = (await import(`../handlers/${name}.ts`)) as { handler: HttpHandler };
+  return mod.handler;
+}
+
+export async function createLocalServer(identify: Identify): Promise<Server> {
+  const routes = new Map<string, HttpHandler>();
+  for (const r of ROUTES) routes.set(`${r.method} ${r.path}`, await loadHandler(r.handler));
+  const fallback = await loadHandler('not-found');
+
+  return createServer(async (req, res) => {
+    let result: HttpResult;
+    try {
+      const body = await readBody(req, API_GATEWAY_MAX_BODY);
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      const key = `${req.method} ${path}`;
+      const handler = routes.get(key);
+      const event = apiGatewayEvent(req, body, handler ? key : '$default', await identify(req));
+      result = await (handler ?? fallback)(event);
+    } catch (err) {
+      result = problemResponse(err instanceof BodyTooLarge ? payloadTooLarge(API_GATEWAY_MAX_BODY) : internalError());
+    }
+    res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
+    res.end(result.body ?? '');
+  });
+}
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= limit) chunks.push(c); // past the limit: drain, then answer 413
+    });
+    req.on('end', () => (size > limit ? reject(new BodyTooLarge()) : resolve(Buffer.concat(chunks))));
+    req.on('error', reject);
+  });
+}

@@ -1,0 +1,46 @@
+/**
+ * Turning raw secret values into what the signers need, once per refresh (DESIGN.md §4).
+ * Errors name the format problem, never the value.
+ */
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import type { RawSecret } from './sources';
+
+export class SecretFormatError extends Error {
+  override readonly name = 'SecretFormatError';
+}
+
+function asText(raw: RawSecret): string {
+  return typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8');
+}
+
+/**
+ * The IVS playback signing key: PEM (SEC1 `EC PRIVATE KEY` or PKCS#8 `PRIVATE KEY`) as
+ * SecretString or SecretBinary, or JSON `{"privateKey": "<PEM>", ...}`. Must be ECDSA P-384.
+ */
+export function parsePlaybackKey(raw: RawSecret): KeyObject {
+  let pem = asText(raw).trim();
+  if (pem.startsWith('{')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(pem);
+    } catch {
+      throw new SecretFormatError('playback key secret looks like JSON but does not parse');
+    }
+    const field = (parsed as { privateKey?: unknown }).privateKey;
+    if (typeof field !== 'string') throw new SecretFormatError('playback key JSON has no string "privateKey" field');
+    pem = field.trim();
+  }
+  if (!pem.startsWith('-----BEGIN')) throw new SecretFormatError('playback key is not a PEM private key');
+  let key: KeyObject;
+  try {
+    key = createPrivateKey({ key: pem, format: 'pem' });
+  } catch {
+    throw new SecretFormatError('playback key PEM does not parse as a private key');
+  }
+  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'secp384r1') {
+    throw new SecretFormatError(
+      `playback key must be ECDSA P-384 (secp384r1) for ES384, got ${key.asymmetricKeyType} ${key.asymmetricKeyDetails?.namedCurve ?? ''}`.trim(),
+    );
+  }
+  return key;
+}

@@ -1,0 +1,48 @@
+/**
+ * A cached, parsed secret: one RefreshingCache per secret, errors turned into the 503 problem
+ * that DESIGN.md §4 asks for when no usable value is held.
+ */
+import { errorSummary, logger } from '../logger';
+import { unavailable } from '../http/problem';
+import { RefreshingCache } from './cache';
+import { SecretFormatError } from './keys';
+import { secretLoader, type RawSecret, type SecretSource } from './sources';
+
+export const RETRY_AFTER_SECONDS = 5;
+
+export interface CachedSecret<T> {
+  get(): Promise<T>;
+}
+
+export function cachedSecret<T>(
+  label: string,
+  source: SecretSource,
+  parse: (raw: RawSecret) => T,
+  ages: { maxAgeSeconds: number; maxStaleSeconds: number },
+): CachedSecret<T> {
+  const load = secretLoader(source);
+  const cache = new RefreshingCache(async () => parse(await load()), {
+    maxAgeMs: ages.maxAgeSeconds * 1000,
+    maxStaleMs: ages.maxStaleSeconds * 1000,
+    onRefreshError: (err, staleForMs) =>
+      logger.warn('secret refresh failed; serving the cached value', {
+        secret: label,
+        staleForSeconds: Math.max(0, Math.round(staleForMs / 1000)),
+        error: errorSummary(err),
+      }),
+  });
+  return {
+    async get() {
+      try {
+        return await cache.get();
+      } catch (err) {
+        logger.error('secret unavailable', { secret: label, error: errorSummary(err) });
+        const detail =
+          err instanceof SecretFormatError
+            ? `The ${label} is misconfigured; an operator has to fix it.`
+            : `The ${label} cannot be loaded right now; try again shortly.`;
+        throw unavailable('secret_unavailable', detail, RETRY_AFTER_SECONDS);
+      }
+    },
+  };
+}

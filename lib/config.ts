@@ -1,0 +1,196 @@
+/**
+ * The one schema of the deploy/local config (DESIGN.md §6).
+ *
+ * `cdk synth` validates `cdk.json` context `tokenVending` with it; `npm start` validates its
+ * config file (or the dev config) with it; the Lambda functions receive the validated config
+ * as JSON and parse it again with the same schema. Pure zod: nothing here may import
+ * aws-cdk-lib, because the runtime bundles this file.
+ */
+import { z } from 'zod';
+
+export const RESOLUTIONS = ['SD', 'HD', 'FULL_HD'] as const;
+export const resolutionSchema = z.enum(RESOLUTIONS);
+export type Resolution = z.infer<typeof resolutionSchema>;
+
+/** IVS rule: with `aws:viewer-id` or `aws:single-use-uuid`, `exp` is at most 10 minutes ahead. */
+export const IVS_REVOCABLE_MAX_TTL_SECONDS = 600;
+/** IVS rule: strict origin enforcement accepts at most 5 origins. */
+export const IVS_STRICT_ORIGIN_MAX = 5;
+
+const IVS_CHANNEL_ARN = /^arn:aws[a-z-]*:ivs:[a-z0-9-]+:\d{12}:channel\/[A-Za-z0-9]+$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+/** `https://app.example.com`, `http://localhost:3000`, `https://*.example.com` (IVS and CORS both take these). */
+const ORIGIN = /^https?:\/\/(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/;
+
+const channelSchema = z.strictObject({
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'channel id: 1-64 letters, digits, "_" or "-"'),
+  arn: z.string().regex(IVS_CHANNEL_ARN, 'must be an IVS channel ARN: arn:aws:ivs:<region>:<account>:channel/<id>'),
+  /** Optional: without it the function resolves it once per container with IVS GetChannel. */
+  playbackUrl: z
+    .url({ protocol: /^https$/, error: 'playbackUrl must be an https URL' })
+    .refine((u) => !new URL(u).searchParams.has('token'), 'playbackUrl must not already carry a token parameter')
+    .optional(),
+});
+export type ChannelConfig = z.infer<typeof channelSchema>;
+
+const ttlBoundsSchema = (d: { default: number; min: number; max: number; ceiling: number }) =>
+  z
+    .strictObject({
+      default: z.int().positive().default(d.default),
+      min: z.int().positive().default(d.min),
+      max: z.int().positive().max(d.ceiling).default(d.max),
+    })
+    .prefault({})
+    .refine((t) => t.min <= t.default && t.default <= t.max, 'ttlSeconds needs min <= default <= max');
+export type TtlBounds = { default: number; min: number; max: number };
+
+const claimMatchSchema = z.strictObject({
+  /** Claim name as the JWT authorizer passes it, e.g. `cognito:groups`, `scope`, `plan`. */
+  claim: z.string().min(1),
+  /** The caller matches when the claim holds any of these values (arrays and space-separated strings are split). */
+  anyOf: z.array(z.string().min(1)).min(1),
+});
+
+const entitlementSchema = z.strictObject({
+  name: z.string().min(1),
+  /** Absent: every authenticated caller matches. */
+  when: claimMatchSchema.optional(),
+  /** Channel ids this entitlement opens, or `"*"` for every configured channel. */
+  channels: z.array(z.string().min(1)).default([]),
+  /** Highest `aws:maximum-resolution` a holder may get. */
+  maximumResolution: resolutionSchema.default('FULL_HD'),
+});
+export type EntitlementConfig = z.infer<typeof entitlementSchema>;
+
+const ACK_NO_AUTH = 'anyone who can reach the API can mint tokens';
+const authSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('jwt'),
+    /** OIDC issuer URL (Cognito: https://cognito-idp.<region>.amazonaws.com/<pool id>). */
+    issuer: z.url({ protocol: /^https$/, error: 'auth.issuer must be an https URL' }),
+    audience: z.array(z.string().min(1)).min(1),
+  }),
+  z.strictObject({
+    type: z.literal('none'),
+    acknowledge: z.literal(ACK_NO_AUTH, {
+      error: `auth.type "none" needs acknowledge: "${ACK_NO_AUTH}"`,
+    }),
+  }),
+]);
+
+export const configSchema = z
+  .strictObject({
+    channels: z.array(channelSchema).min(1, 'at least one channel is needed'),
+    origins: z
+      .strictObject({
+        /** Browser origins that may receive playback tokens; a request from any other Origin gets 403. */
+        allow: z.array(z.string().regex(ORIGIN, 'origin must look like https://app.example.com or https://*.example.com')).default([]),
+        /** Sets `aws:strict-origin-enforcement` (IVS allows at most 5 origins then). */
+        strictOriginEnforcement: z.boolean().default(false),
+      })
+      .prefault({}),
+    playback: z
+      .strictObject({
+        ttlSeconds: ttlBoundsSchema({ default: 300, min: 30, max: 3600, ceiling: 86_400 }),
+        /** Put a pseudonymous `aws:viewer-id` in every token (needed for viewer revocation; caps TTL at 600 s). */
+        viewerId: z.boolean().default(false),
+        /** An existing signing-key secret (full ARN). Absent: the stack creates one. */
+        signingKeySecretArn: z.string().regex(SECRET_ARN, 'must be a full Secrets Manager secret ARN').optional(),
+      })
+      .prefault({}),
+    secrets: z
+      .strictObject({
+        /** A cached secret is refreshed (in the background of a request) after this many seconds. */
+        maxAgeSeconds: z.int().min(1).max(86_400).default(300),
+        /** If a refresh fails, a cached value keeps serving this much longer, with a warning. */
+        maxStaleSeconds: z.int().min(0).max(7 * 86_400).default(3600),
+      })
+      .prefault({}),
+    entitlements: z.array(entitlementSchema).min(1, 'at least one entitlement is needed, or nobody gets a token'),
+    auth: authSchema.optional(),
+  })
+  .superRefine((c, ctx) => {
+    const ids = new Set<string>();
+    const arns = new Set<string>();
+    c.channels.forEach((ch, i) => {
+      if (ids.has(ch.id)) ctx.addIssue({ code: 'custom', path: ['channels', i, 'id'], message: `duplicate channel id "${ch.id}"` });
+      if (arns.has(ch.arn)) ctx.addIssue({ code: 'custom', path: ['channels', i, 'arn'], message: `duplicate channel ARN` });
+      ids.add(ch.id);
+      arns.add(ch.arn);
+    });
+    c.entitlements.forEach((e, i) =>
+      e.channels.forEach((id, j) => {
+        if (id !== '*' && !ids.has(id)) {
+          ctx.addIssue({ code: 'custom', path: ['entitlements', i, 'channels', j], message: `unknown channel id "${id}"` });
+        }
+      }),
+    );
+    if (c.origins.strictOriginEnforcement) {
+      const n = c.origins.allow.length;
+      if (n < 1 || n > IVS_STRICT_ORIGIN_MAX) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['origins', 'allow'],
+          message: `strictOriginEnforcement needs 1 to ${IVS_STRICT_ORIGIN_MAX} allowed origins (IVS limit), got ${n}`,
+        });
+      }
+    }
+    if (c.playback.viewerId && c.playback.ttlSeconds.default > IVS_REVOCABLE_MAX_TTL_SECONDS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['playback', 'ttlSeconds', 'default'],
+        message: `with viewerId the default TTL must be <= ${IVS_REVOCABLE_MAX_TTL_SECONDS} s (IVS rule)`,
+      });
+    }
+  });
+
+export type TokenVendingConfig = z.infer<typeof configSchema>;
+/** What a config file or `cdk.json` context holds before defaults are applied. */
+export type TokenVendingConfigInput = z.input<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Validate a config; a bad one throws a ConfigError listing every problem with its path. */
+export function parseConfig(input: unknown, source = 'config'): TokenVendingConfig {
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  - ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+    throw new ConfigError(`Invalid token-vending ${source}:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
+
+/**
+ * Extra rules for a deployed stack: it must say who may call it. A local dev server may run
+ * without `auth` (it injects a fixed dev identity and says so); a deployment may not.
+ */
+export function assertDeployable(config: TokenVendingConfig): void {
+  if (!config.auth) {
+    throw new ConfigError(
+      'Invalid token-vending config:\n  - auth: missing. Set {"type": "jwt", "issuer": "https://...", "audience": ["..."]} ' +
+        `so that only signed-in users get tokens, or {"type": "none", "acknowledge": "${ACK_NO_AUTH}"} if you really mean it.`,
+    );
+  }
+}
+
+/** The config `npm start` serves when it is given none: one demo channel, open to every caller. */
+export function devConfig(): TokenVendingConfig {
+  return parseConfig(
+    {
+      channels: [
+        {
+          id: 'demo',
+          arn: 'arn:aws:ivs:us-east-1:123456789012:channel/DemoChannel0',
+          playbackUrl: 'https://0123456789ab.us-east-1.playback.live-video.net/api/video/v1/us-east-1.123456789012.channel.DemoChannel0.m3u8',
+        },
+      ],
+      origins: { allow: ['http://localhost:3000', 'http://localhost:5173', 'http://localhost:8080', 'http://127.0.0.1:8080'] },
+      entitlements: [{ name: 'everyone', channels: ['demo'] }],
+    },
+    'dev config',
+  );
+}
