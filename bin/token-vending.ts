@@ -1,0 +1,19 @@
+/** CDK app entry: load and validate the config from `cdk.json` context, build the stack, run cdk-nag. */
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ConfigError, parseConfig } from '../lib/config';
+import { TokenVendingStack } from '../lib/token-vending-stack';
+
+const app = new App();
+try {
+  const config = parseConfig(app.node.tryGetContext('tokenVending'), 'config (cdk.json context "tokenVending")');
+  new TokenVendingStack(app, app.node.tryGetContext('stackName') ?? 'TokenVending', {
+    config,
+    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+  });
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(err.message);
+  process.exit(1);
+}
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

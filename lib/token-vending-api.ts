@@ -1,0 +1,142 @@
+/**
+ * Reusable L3 construct: the HTTP API, its `$default` stage with access logs and throttling,
+ * the JWT authorizer, CORS, and one function per route with exactly the grants it needs.
+ */
+import { CfnOutput, Duration } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  CorsHttpMethod,
+  HttpNoneAuthorizer,
+  HttpApi,
+  HttpMethod,
+  HttpStage,
+  LogGroupLogDestination,
+  type IHttpRouteAuthorizer,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { TokenVendingConfig } from './config';
+import { TokenFunction } from './token-function';
+import { ROUTES } from '../lambda/http/routes';
+
+export interface TokenVendingApiProps {
+  readonly config: TokenVendingConfig;
+  readonly playbackSigningKey: ISecret;
+  /** Stage-wide limits (requests per second, burst). */
+  readonly throttle?: { rateLimit: number; burstLimit: number };
+}
+
+/** Lambda environment variables share a 4 KB budget. */
+const MAX_CONFIG_ENV_BYTES = 3_500;
+
+export class TokenVendingApi extends Construct {
+  readonly httpApi: HttpApi;
+  readonly stage: HttpStage;
+  readonly functions: Record<string, TokenFunction> = {};
+
+  constructor(scope: Construct, id: string, props: TokenVendingApiProps) {
+    super(scope, id);
+    const { config } = props;
+    const configJson = JSON.stringify(config);
+    if (Buffer.byteLength(configJson) > MAX_CONFIG_ENV_BYTES) {
+      throw new Error(
+        `token-vending config is ${Buffer.byteLength(configJson)} bytes as JSON; Lambda environment variables allow about ${MAX_CONFIG_ENV_BYTES}. Shorten it (fewer channels per stack, or channels without playbackUrl).`,
+      );
+    }
+
+    const authorizer: IHttpRouteAuthorizer =
+      config.auth?.type === 'jwt'
+        ? new HttpJwtAuthorizer('CallerJwt', config.auth.issuer, { jwtAudience: config.auth.audience })
+        : new HttpNoneAuthorizer();
+
+    const fallback = new TokenFunction(this, 'NotFound', {
+      handler: 'not-found',
+      description: 'problem+json 404/405 for unmatched requests',
+    });
+    this.functions['not-found'] = fallback;
+
+    this.httpApi = new HttpApi(this, 'HttpApi', {
+      description: 'Token vending for private streams',
+      createDefaultStage: false,
+      // `$default` route: anything that matches no route gets a problem+json 404/405.
+      defaultIntegration: new HttpLambdaIntegration('NotFoundIntegration', fallback.fn),
+      defaultAuthorizer: authorizer,
+      corsPreflight: config.origins.allow.length
+        ? {
+            allowOrigins: [...config.origins.allow],
+            allowMethods: [CorsHttpMethod.POST],
+            allowHeaders: ['authorization', 'content-type'],
+            maxAge: Duration.hours(1),
+          }
+        : undefined,
+    });
+
+    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH });
+    this.stage = new HttpStage(this, 'Stage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: props.throttle ?? { rateLimit: 50, burstLimit: 100 },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        // No query strings, no headers, no bodies: nothing here can carry a token.
+        format: AccessLogFormat.custom(JSON.stringify({
+          requestId: '$context.requestId',
+          ip: '$context.identity.sourceIp',
+          time: '$context.requestTimeEpoch',
+          routeKey: '$context.routeKey',
+          status: '$context.status',
+          latency: '$context.responseLatency',
+          integrationError: '$context.integrationErrorMessage',
+          authorizerError: '$context.authorizer.error',
+        })),
+      },
+    });
+
+    const runtimeEnv = { TOKEN_VENDING_CONFIG: configJson };
+    for (const route of ROUTES) {
+      const f = new TokenFunction(this, pascal(route.handler), {
+        handler: route.handler,
+        description: `${route.method} ${route.path}`,
+        environment: { ...runtimeEnv, ...this.routeEnvironment(route.handler, props) },
+      });
+      this.grantRoute(route.handler, f, props);
+      this.functions[route.handler] = f;
+      this.httpApi.addRoutes({
+        path: route.path,
+        methods: [route.method as HttpMethod],
+        integration: new HttpLambdaIntegration(`${pascal(route.handler)}Integration`, f.fn),
+      });
+    }
+
+    new CfnOutput(this, 'Url', { value: this.stage.url, description: 'Base URL of the token API' });
+  }
+
+  private routeEnvironment(handler: string, props: TokenVendingApiProps): Record<string, string> {
+    switch (handler) {
+      case 'playback-tokens':
+        return { PLAYBACK_KEY_SECRET_ID: props.playbackSigningKey.secretArn };
+      default:
+        return {};
+    }
+  }
+
+  private grantRoute(handler: string, f: TokenFunction, props: TokenVendingApiProps): void {
+    switch (handler) {
+      case 'playback-tokens': {
+        f.role.addToPolicy(
+          new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [props.playbackSigningKey.secretArn] }),
+        );
+        const lookup = props.config.channels.filter((c) => !c.playbackUrl).map((c) => c.arn);
+        if (lookup.length) f.role.addToPolicy(new PolicyStatement({ actions: ['ivs:GetChannel'], resources: lookup }));
+        return;
+      }
+    }
+  }
+}
+
+const pascal = (s: string) => s.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase());
