@@ -7,7 +7,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'token-vending' });
 
 /** Name and message of an error, for a log line: never its stack, never its payload. */
-export function errorSummary(err: unknown): { name: string; message: string } {
-  if (err instanceof Error) return { name: err.name, message: err.message };
-  return { name: typeof err, message: String(err) };
+export interface ErrorSummary {
+  name: string;
+  message: string;
+  cause?: ErrorSummary;
+}
+export function errorSummary(err: unknown, depth = 0): ErrorSummary {
+  if (!(err instanceof Error)) return { name: typeof err, message: String(err) };
+  const summary: ErrorSummary = { name: err.name, message: err.message };
+  if (err.cause !== undefined && depth < 2) summary.cause = errorSummary(err.cause, depth + 1);
+  return summary;
 }

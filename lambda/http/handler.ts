@@ -34,7 +34,7 @@ export function httpHandler(route: string, fn: HttpHandler): HttpHandler {
       const err = caught instanceof TtlError ? badRequest('ttl_out_of_range', caught.message) : caught;
       if (err instanceof ProblemError) {
         result = problemResponse(err);
-        if (err.status >= 500) logger.warn('request refused', { route, code: err.code, cause: causeOf(err) });
+        if (err.status >= 500) logger.warn('request refused', { route, code: err.code });
       } else {
         logger.error('unhandled error', { route, error: errorSummary(err) });
         result = problemResponse(internalError());
@@ -50,6 +50,3 @@ export function httpHandler(route: string, fn: HttpHandler): HttpHandler {
   };
 }
 
-function causeOf(err: Error): { name: string; message: string } | undefined {
-  return err.cause === undefined ? undefined : errorSummary(err.cause);
-}

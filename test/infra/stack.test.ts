@@ -1,0 +1,131 @@
+/** Template tests of the synthesized stack (aws-cdk-lib/assertions) and cdk-nag. */
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseConfig, type TokenVendingConfigInput } from '../../lib/config';
+import { TokenVendingStack } from '../../lib/token-vending-stack';
+
+const cdkJson = JSON.parse(readFileSync('cdk.json', 'utf8')) as { context: { tokenVending: TokenVendingConfigInput } };
+const baseConfig = cdkJson.context.tokenVending;
+
+function synth(overrides: Partial<TokenVendingConfigInput> = {}) {
+  const app = new App();
+  const stack = new TokenVendingStack(app, 'Test', { config: parseConfig({ ...baseConfig, ...overrides }) });
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+const { app, stack, template } = synth();
+
+/** The IAM policy statements attached to the role of the function serving `handler`. */
+function statementsOf(t: Template, description: string): Record<string, unknown>[] {
+  const fns = t.findResources('AWS::Lambda::Function', { Properties: { Description: description } });
+  const [fn] = Object.values(fns) as { Properties: { Role: { 'Fn::GetAtt': [string, string] } } }[];
+  const roleId = fn!.Properties.Role['Fn::GetAtt'][0];
+  const policies = t.findResources('AWS::IAM::Policy');
+  return Object.values(policies)
+    .filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref === roleId))
+    .flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+}
+
+describe('the token functions', () => {
+  it('run nodejs24.x on arm64, bundled as ESM', () => {
+    const fns = template.findResources('AWS::Lambda::Function');
+    expect(Object.keys(fns).length).toBeGreaterThanOrEqual(2);
+    for (const fn of Object.values(fns) as any[]) {
+      expect(fn.Properties.Runtime).toBe('nodejs24.x');
+      expect(fn.Properties.Architectures).toEqual(['arm64']);
+      expect(fn.Properties.Handler).toBe('index.handler');
+    }
+  });
+
+  it('the playback function may read the signing-key secret and nothing else', () => {
+    const statements = statementsOf(template, 'POST /v1/playback-tokens');
+    const secretId = Object.keys(template.findResources('AWS::SecretsManager::Secret'))[0]!;
+    const logsId = Object.keys(template.findResources('AWS::Logs::LogGroup')).find((id) => id.startsWith('ApiPlaybackTokensLogs'))!;
+    expect(statements).toEqual([
+      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [logsId, 'Arn'] } },
+      { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: secretId } },
+      { Effect: 'Allow', Action: 'ivs:GetChannel', Resource: baseConfig.channels![0]!.arn },
+    ]);
+  });
+
+  it('gives the signing key to the playback function only', () => {
+    expect(JSON.stringify(statementsOf(template, 'problem+json 404/405 for unmatched requests'))).not.toContain('secretsmanager');
+    const envs = Object.values(template.findResources('AWS::Lambda::Function')).map((f: any) => f.Properties.Environment?.Variables ?? {});
+    expect(envs.filter((e) => 'PLAYBACK_KEY_SECRET_ID' in e)).toHaveLength(1);
+  });
+
+  it('uses an existing secret by its full ARN when the config names one', () => {
+    const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ivs/playback-key-AbCdEf';
+    const { template: t } = synth({ playback: { signingKeySecretArn: arn } });
+    t.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    expect(statementsOf(t, 'POST /v1/playback-tokens')).toContainEqual({
+      Effect: 'Allow',
+      Action: 'secretsmanager:GetSecretValue',
+      Resource: arn,
+    });
+  });
+
+  it('may call ivs:GetChannel only on the channels that need a lookup', () => {
+    const ivsStatements = statementsOf(template, 'POST /v1/playback-tokens').filter((s: any) => JSON.stringify(s.Action).includes('ivs:'));
+    expect(ivsStatements).toEqual([{ Effect: 'Allow', Action: 'ivs:GetChannel', Resource: baseConfig.channels![0]!.arn }]);
+    const { template: t } = synth({
+      channels: [{ id: 'a', arn: 'arn:aws:ivs:us-east-1:123456789012:channel/Aaaa', playbackUrl: 'https://a.playback.live-video.net/a.m3u8' }],
+      entitlements: [{ name: 'all', channels: ['*'] }],
+    });
+    expect(JSON.stringify(statementsOf(t, 'POST /v1/playback-tokens'))).not.toContain('ivs:');
+  });
+});
+
+describe('the HTTP API', () => {
+  it('routes POST /v1/playback-tokens behind the JWT authorizer', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'POST /v1/playback-tokens',
+      AuthorizationType: 'JWT',
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      JwtConfiguration: { Issuer: baseConfig.auth && 'issuer' in baseConfig.auth ? baseConfig.auth.issuer : '', Audience: ['example-app-client-id'] },
+    });
+  });
+
+  it('sends unmatched requests to the problem+json fallback', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: '$default' });
+  });
+
+  it('has a $default stage with access logs and throttling', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+      DefaultRouteSettings: { ThrottlingRateLimit: Match.anyValue(), ThrottlingBurstLimit: Match.anyValue() },
+    });
+  });
+
+  it('allows CORS from exactly the configured origins', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://watch.example.com'] }),
+    });
+  });
+});
+
+describe('synth', () => {
+  it('is clean under cdk-nag AwsSolutions, with a reason beside every acknowledgement', () => {
+    const report = new AwsSolutionsChecks(app).validateScope(app);
+    expect(report.violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath).join(',')}`)).toEqual([]);
+    void stack;
+  });
+
+  it('fails with a clear message when the config has no auth', () => {
+    const app2 = new App();
+    const { auth: _auth, ...noAuth } = baseConfig;
+    expect(() => new TokenVendingStack(app2, 'NoAuth', { config: parseConfig(noAuth) })).toThrow(/auth: missing/);
+  });
+
+  it('fails with a clear message on a malformed channel ARN', () => {
+    expect(() => synth({ channels: [{ id: 'x', arn: 'arn:aws:s3:::bucket' }], entitlements: [{ name: 'a', channels: ['x'] }] })).toThrow(
+      /channels\.0\.arn: must be an IVS channel ARN/,
+    );
+  });
+});

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { assertDeployable, devConfig, parseConfig } from '../../lib/config';
+
+const channel = { id: 'a', arn: 'arn:aws:ivs:us-east-1:123456789012:channel/Abc' };
+const base = { channels: [channel], entitlements: [{ name: 'e', channels: ['a'] }] };
+
+describe('config', () => {
+  it('the dev config is valid and has the demo channel', () => {
+    expect(devConfig().channels.map((c) => c.id)).toEqual(['demo']);
+  });
+
+  it('applies defaults', () => {
+    const c = parseConfig(base);
+    expect(c.playback.ttlSeconds).toEqual({ default: 300, min: 30, max: 3600 });
+    expect(c.secrets).toEqual({ maxAgeSeconds: 300, maxStaleSeconds: 3600 });
+    expect(c.origins).toEqual({ allow: [], strictOriginEnforcement: false });
+  });
+
+  it.each([
+    ['an unknown top-level key', { ...base, chanels: [] }, /Unrecognized key/],
+    ['a duplicate channel id', { ...base, channels: [channel, { ...channel, arn: channel.arn + 'x' }] }, /duplicate channel id/],
+    ['an entitlement to an unknown channel', { ...base, entitlements: [{ name: 'e', channels: ['zzz'] }] }, /unknown channel id "zzz"/],
+    ['strict origins with 6 origins', { ...base, origins: { strictOriginEnforcement: true, allow: [1, 2, 3, 4, 5, 6].map((i) => `https://s${i}.example.com`) } }, /1 to 5/],
+    ['an origin with a path', { ...base, origins: { allow: ['https://a.example.com/app'] } }, /origin must look like/],
+    ['a wildcard origin', { ...base, origins: { allow: ['*'] } }, /origin must look like/],
+    ['a default TTL above max', { ...base, playback: { ttlSeconds: { default: 4000 } } }, /min <= default <= max/],
+    ['viewer ids with a default TTL above 600 s', { ...base, playback: { viewerId: true, ttlSeconds: { default: 900 } } }, /600/],
+    ['an http playback URL', { ...base, channels: [{ ...channel, playbackUrl: 'http://a.example/x.m3u8' }] }, /https/],
+    ['auth none without the acknowledgement', { ...base, auth: { type: 'none' } }, /acknowledge/],
+    ['no entitlements', { ...base, entitlements: [] }, /nobody gets a token/],
+  ])('refuses %s with a message naming the path', (_n, input, message) => {
+    expect(() => parseConfig(input)).toThrow(message);
+  });
+
+  it('a deployment must say who may call it', () => {
+    expect(() => assertDeployable(parseConfig(base))).toThrow(/auth: missing/);
+    expect(() =>
+      assertDeployable(parseConfig({ ...base, auth: { type: 'none', acknowledge: 'anyone who can reach the API can mint tokens' } })),
+    ).not.toThrow();
+  });
+});
