@@ -1,0 +1,51 @@
+/**
+ * `npm run bench`: how much our minting costs over the bare cryptography it cannot avoid.
+ *
+ * Baseline: raw `crypto.sign` (ES384, IEEE P1363) over a JWT signing input of the same size.
+ * Subjects: our signer (jsonwebtoken with a cached KeyObject), the same library handed a PEM
+ * string (what DESIGN.md forbids), and the whole playback handler (event in, response out)
+ * with a warm key cache.
+ */
+import { sign } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { devConfig } from '../../lib/config';
+import { playbackClaims, signPlaybackToken } from '../../lambda/tokens/playback';
+import { p384KeyPair } from '../support/keys';
+import { writeTempFile } from '../support/local-server';
+import { measure, report } from './harness';
+
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+const keys = p384KeyPair();
+const config = devConfig();
+const channelArn = config.channels[0]!.arn;
+const claims = () => playbackClaims({ channelArn, now: new Date(), ttlSeconds: 300, allowOrigin: 'https://watch.example.com' });
+
+const header = Buffer.from(JSON.stringify({ alg: 'ES384', typ: 'JWT' })).toString('base64url');
+const rawSign = () => {
+  const input = `${header}.${Buffer.from(JSON.stringify(claims())).toString('base64url')}`;
+  return `${input}.${sign('sha384', Buffer.from(input), { key: keys.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+};
+
+process.env.TOKEN_VENDING_CONFIG = JSON.stringify(config);
+process.env.PLAYBACK_PRIVATE_KEY_FILE = writeTempFile('bench-key.pem', keys.pkcs8Pem);
+const { handler } = await import('../../lambda/handlers/playback-tokens');
+const event = {
+  version: '2.0', routeKey: 'POST /v1/playback-tokens', rawPath: '/v1/playback-tokens', rawQueryString: '',
+  headers: { 'content-type': 'application/json', origin: 'http://localhost:3000' },
+  requestContext: { requestId: 'bench', http: { method: 'POST', path: '/v1/playback-tokens' }, authorizer: { jwt: { claims: { sub: 'bench-user', iss: 'urn:bench' }, scopes: [] } } },
+  body: JSON.stringify({ channel: 'demo' }), isBase64Encoded: false,
+} as unknown as Parameters<typeof handler>[0];
+const first = await handler(event);
+if (first.statusCode !== 200) throw new Error(`handler answered ${first.statusCode}: ${first.body}`);
+
+const baseline = await measure('raw crypto.sign ES384', rawSign);
+const ours = await measure('signPlaybackToken (KeyObject)', () => signPlaybackToken(claims(), keys.privateKey));
+const pem = await measure('jsonwebtoken with a PEM string', () => jwt.sign(claims(), keys.pkcs8Pem, { algorithm: 'ES384', noTimestamp: true }));
+const full = await measure('playback handler, warm', () => handler(event));
+
+const ok = report([baseline, ours, pem, full], [
+  { subject: ours, baseline, maxRatio: 1.2 },
+  { subject: full, baseline, maxRatio: 1.4 },
+]);
+console.log(`\nPEM re-parse penalty avoided: ${(pem.nsPerOp / ours.nsPerOp).toFixed(2)}x`);
+process.exit(ok ? 0 : 1);
