@@ -6,7 +6,7 @@ import { jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_AWS_ENV, fakeIvs } from '../support/fake-aws';
 import { p384KeyPair } from '../support/keys';
-import { startLocalServer, writeTempFile, type LocalServer } from '../support/local-server';
+import { jsonOf, startLocalServer, writeTempFile, type LocalServer } from '../support/local-server';
 
 const PRIVATE = 'arn:aws:ivs:us-west-2:123456789012:channel/PrivateOne';
 const PUBLIC = 'arn:aws:ivs:us-west-2:123456789012:channel/PublicOne';
@@ -46,7 +46,7 @@ describe('a channel without a configured playback URL', () => {
   it('is looked up once with GetChannel and then served from the cache', async () => {
     const results = await Promise.all(Array.from({ length: 20 }, () => server.post('/v1/playback-tokens', { channel: 'private' })));
     for (const res of results) expect(res.status).toBe(200);
-    const { token, playbackUrl } = await results[0]!.json();
+    const { token, playbackUrl } = await jsonOf(results[0]!);
     expect(playbackUrl).toBe(`https://p.us-west-2.playback.live-video.net/api/video/v1/private.m3u8?token=${token}`);
     expect((await jwtVerify(token, keys.publicKey, { algorithms: ['ES384'] })).payload['aws:channel-arn']).toBe(PRIVATE);
     expect(ivs.calls.filter((c) => c.body.arn === PRIVATE)).toHaveLength(1);
@@ -55,7 +55,7 @@ describe('a channel without a configured playback URL', () => {
   it('is refused with a clear 409 when IVS says it is not a private (authorized) channel', async () => {
     const res = await server.post('/v1/playback-tokens', { channel: 'public' });
     expect(res.status).toBe(409);
-    const problem = await res.json();
+    const problem = await jsonOf(res);
     expect(problem.code).toBe('channel_not_private');
     expect(problem.token).toBeUndefined();
   });
@@ -64,6 +64,6 @@ describe('a channel without a configured playback URL', () => {
     const res = await server.post('/v1/playback-tokens', { channel: 'gone' });
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBeTruthy();
-    expect((await res.json()).code).toBe('channel_unavailable');
+    expect((await jsonOf(res)).code).toBe('channel_unavailable');
   });
 });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { p384KeyPair } from '../support/keys';
-import { startLocalServer, writeTempFile, type LocalServer } from '../support/local-server';
+import { jsonOf, startLocalServer, writeTempFile, type LocalServer } from '../support/local-server';
 
 const DEMO_ARN = 'arn:aws:ivs:us-east-1:123456789012:channel/DemoChannel0';
 const QUERY_ARN = 'arn:aws:ivs:eu-west-1:123456789012:channel/QueryChannel';
@@ -45,7 +45,7 @@ afterAll(() => server?.stop());
 
 async function mint(body: unknown, headers?: Record<string, string>) {
   const res = await server.post('/v1/playback-tokens', body, headers);
-  return { res, json: (await res.json()) as Record<string, any> };
+  return { res, json: (await jsonOf(res)) as Record<string, any> };
 }
 
 describe('a token for a configured channel', () => {
@@ -197,7 +197,7 @@ describe('bad input gets a 4xx problem+json and nothing else', () => {
 
   it('says which field was wrong', async () => {
     const res = await server.post('/v1/playback-tokens', { channel: 'demo', ttlSeconds: 'soon', extra: 1 });
-    const problem = await res.json();
+    const problem = await jsonOf(res);
     expect(problem.errors.map((e: { path: string }) => e.path).sort()).toEqual(['(body)', 'ttlSeconds']);
     expect(problem.detail).toMatch(/extra/);
   });
@@ -228,7 +228,7 @@ describe('npm start with no configuration', () => {
       expect(dev.output()).toMatch(/DEV MODE/);
       const res = await dev.post('/v1/playback-tokens', { channel: 'demo' });
       expect(res.status).toBe(200);
-      const { token } = await res.json();
+      const { token } = await jsonOf(res);
       const publicKey = createPublicKey(readFileSync(join(dir, 'playback-public.pem')));
       await expect(jwtVerify(token, publicKey, { algorithms: ['ES384'] })).resolves.toBeTruthy();
     } finally {

@@ -6,7 +6,7 @@ import { jwtVerify } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_AWS_ENV, fakeSecretsManager } from '../support/fake-aws';
 import { p384KeyPair } from '../support/keys';
-import { startLocalServer, writeTempFile, type LocalServer } from '../support/local-server';
+import { jsonOf, startLocalServer, writeTempFile, type LocalServer } from '../support/local-server';
 
 const ARN = (name: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`;
 const keys = p384KeyPair();
@@ -54,7 +54,7 @@ describe('the playback key from Secrets Manager', () => {
     const s = await serverFor(ARN(name));
     const res = await mint(s);
     expect(res.status).toBe(200);
-    const { token } = await res.json();
+    const { token } = await jsonOf(res);
     await expect(jwtVerify(token, keys.publicKey, { algorithms: ['ES384'] })).resolves.toBeTruthy();
     const call = sm.calls.find((c) => c.body.SecretId === ARN(name))!;
     expect(call.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDLOCALTEST\/\d{8}\/us-east-1\/secretsmanager\/aws4_request/);
@@ -66,7 +66,7 @@ describe('the playback key from Secrets Manager', () => {
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('5');
     expect(res.headers.get('content-type')).toBe('application/problem+json');
-    expect((await res.json()).code).toBe('secret_unavailable');
+    expect((await jsonOf(res)).code).toBe('secret_unavailable');
     expect(s.output()).toContain('ResourceNotFoundException');
     // The process is still up and answering.
     expect((await fetch(s.url + '/nope')).status).toBe(404);
@@ -76,7 +76,7 @@ describe('the playback key from Secrets Manager', () => {
     const s = await serverFor(ARN('p256'));
     const res = await mint(s);
     expect(res.status).toBe(503);
-    expect((await res.json()).detail).toMatch(/misconfigured/);
+    expect((await jsonOf(res)).detail).toMatch(/misconfigured/);
     expect(s.output()).toMatch(/P-384/);
     expect(s.output()).not.toMatch(/PRIVATE KEY/);
   });

@@ -69,3 +69,7 @@ export async function startLocalServer(env: Record<string, string | undefined> =
       }),
   };
 }
+
+/** A response body as JSON, typed loosely for assertions. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const jsonOf = (res: Response): Promise<any> => res.json();
