@@ -7,9 +7,11 @@
  *   CONFIG_FILE               JSON config (the `tokenVending` object, or a whole cdk.json); default: dev config
  *   PLAYBACK_PRIVATE_KEY_FILE PEM playback signing key; default: a dev key generated once into .local/
  *   PLAYBACK_KEY_SECRET_ID    read the key from Secrets Manager instead (real SDK; AWS_ENDPOINT_URL_SECRETS_MANAGER works)
+ *   TURN_STATIC_AUTH_SECRET   the coturn shared secret; default: a dev secret generated once into .local/
+ *   TURN_SECRET_ID            read it from Secrets Manager instead
  *   PORT, HOST                listen address (default 8080, 127.0.0.1)
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
@@ -40,11 +42,28 @@ function ensureDevPlaybackKey(): string {
   return privatePath;
 }
 
+function ensureDevTurnSecret(): string {
+  const path = resolve(LOCAL_DIR, 'turn-secret');
+  if (!existsSync(path)) {
+    mkdirSync(LOCAL_DIR, { recursive: true, mode: 0o700 });
+    writeFileSync(path, randomBytes(32).toString('base64url'), { mode: 0o600 });
+    console.log(`Generated a dev TURN shared secret in ${path}`);
+  }
+  console.log(`TURN shared secret: ${path}. A coturn that accepts the credentials:`);
+  console.log(
+    `  turnserver -n --listening-ip=127.0.0.1 --listening-port=3478 --relay-ip=127.0.0.1 --use-auth-secret --static-auth-secret="$(cat ${path})" --realm=token-vending.local --fingerprint --no-tls --no-dtls --no-cli --allow-loopback-peers`,
+  );
+  return path;
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   process.env.TOKEN_VENDING_CONFIG = JSON.stringify(config);
   if (!process.env.PLAYBACK_KEY_SECRET_ID) {
     process.env.PLAYBACK_PRIVATE_KEY_FILE ??= ensureDevPlaybackKey();
+  }
+  if (config.turn && !process.env.TURN_STATIC_AUTH_SECRET && !process.env.TURN_SECRET_ID) {
+    process.env.TURN_SECRET_FILE ??= ensureDevTurnSecret();
   }
 
   console.warn(
@@ -52,7 +71,7 @@ async function main(): Promise<void> {
       `"${DEV_CLAIMS.sub}".\n  !! Never expose this server beyond your machine.\n`,
   );
   const { createLocalServer } = await import('../lambda/local/server');
-  const server = await createLocalServer(async () => DEV_CLAIMS);
+  const server = await createLocalServer(config, async () => DEV_CLAIMS);
   const port = Number(process.env.PORT ?? 8080);
   const host = process.env.HOST ?? '127.0.0.1';
   server.listen(port, host, () => {

@@ -2,23 +2,30 @@
  * The runtime side's one reader of `process.env` (DESIGN.md §2): read on first use, validated,
  * frozen. Everything else takes these values as parameters.
  *
- * In AWS the stack sets these variables; locally `bin/serve.ts` sets them before the first
- * request.
+ * In AWS the stack sets these variables (each function gets only its own secret's id);
+ * locally `bin/serve.ts` sets them before the first request.
  */
 import { z } from 'zod';
 import { parseConfig, type TokenVendingConfig } from '../lib/config';
+import type { SecretSource } from './secrets/sources';
 
+const optional = z.string().min(1).optional();
 const envSchema = z.object({
   TOKEN_VENDING_CONFIG: z.string().min(2, 'TOKEN_VENDING_CONFIG (the validated config as JSON) is not set'),
-  /** Secrets Manager id/ARN of the playback signing key (deployed, or local against an endpoint). */
-  PLAYBACK_KEY_SECRET_ID: z.string().min(1).optional(),
-  /** Local only: a PEM file with the playback signing key. */
-  PLAYBACK_PRIVATE_KEY_FILE: z.string().min(1).optional(),
+  /** Secrets Manager ids (deployed, or local against AWS_ENDPOINT_URL_SECRETS_MANAGER). */
+  PLAYBACK_KEY_SECRET_ID: optional,
+  TURN_SECRET_ID: optional,
+  /** Local only: files or values in place of Secrets Manager. */
+  PLAYBACK_PRIVATE_KEY_FILE: optional,
+  TURN_SECRET_FILE: optional,
+  TURN_STATIC_AUTH_SECRET: optional,
 });
+
+export type SecretName = 'playbackKey' | 'turnSecret';
 
 export interface RuntimeConfig {
   readonly config: TokenVendingConfig;
-  readonly playbackKeySource: { readonly kind: 'secretsManager' | 'file'; readonly id: string };
+  readonly secrets: Readonly<Partial<Record<SecretName, SecretSource>>>;
 }
 
 let cached: RuntimeConfig | undefined;
@@ -27,14 +34,21 @@ export function runtimeConfig(): RuntimeConfig {
   if (cached) return cached;
   const env = envSchema.parse(process.env);
   const config = parseConfig(JSON.parse(env.TOKEN_VENDING_CONFIG), 'runtime config (TOKEN_VENDING_CONFIG)');
-  const playbackKeySource = env.PLAYBACK_KEY_SECRET_ID
-    ? ({ kind: 'secretsManager', id: env.PLAYBACK_KEY_SECRET_ID } as const)
-    : env.PLAYBACK_PRIVATE_KEY_FILE
-      ? ({ kind: 'file', id: env.PLAYBACK_PRIVATE_KEY_FILE } as const)
-      : undefined;
-  if (!playbackKeySource) throw new Error('Set PLAYBACK_KEY_SECRET_ID or PLAYBACK_PRIVATE_KEY_FILE');
-  cached = deepFreeze({ config, playbackKeySource });
+  const source = (id?: string, file?: string, value?: string): SecretSource | undefined =>
+    id ? { kind: 'secretsManager', id } : file ? { kind: 'file', id: file } : value ? { kind: 'inline', id: value } : undefined;
+  const secrets: RuntimeConfig['secrets'] = {
+    playbackKey: source(env.PLAYBACK_KEY_SECRET_ID, env.PLAYBACK_PRIVATE_KEY_FILE),
+    turnSecret: source(env.TURN_SECRET_ID, env.TURN_SECRET_FILE, env.TURN_STATIC_AUTH_SECRET),
+  };
+  cached = deepFreeze({ config, secrets });
   return cached;
+}
+
+/** The source of a secret this function needs; its absence is a deployment error (500). */
+export function secretSource(name: SecretName): SecretSource {
+  const s = runtimeConfig().secrets[name];
+  if (!s) throw new Error(`no source configured for the ${name} secret`);
+  return s;
 }
 
 function deepFreeze<T>(o: T): T {

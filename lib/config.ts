@@ -46,6 +46,29 @@ const ttlBoundsSchema = (d: { default: number; min: number; max: number; ceiling
     .refine((t) => t.min <= t.default && t.default <= t.max, 'ttlSeconds needs min <= default <= max');
 export type TtlBounds = { default: number; min: number; max: number };
 
+/** RFC 7064 / 7065 URIs: host name, IPv4 or [IPv6], optional port, TURN transport udp|tcp. */
+const ICE_HOST = '([a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*|\\[[0-9a-f:.]+\\])';
+const ICE_URI = new RegExp(`^(stuns?:${ICE_HOST}(:(\\d{1,5}))?|turns?:${ICE_HOST}(:(\\d{1,5}))?(\\?transport=(udp|tcp))?)$`, 'i');
+const iceUriSchema = z
+  .string()
+  .regex(ICE_URI, 'must be stun:host[:port], turn:host[:port][?transport=udp|tcp] or turns:host[:port][?transport=tcp]')
+  .refine((u) => {
+    const port = /:(\d+)(\?|$)/.exec(u.replace(/\[[^\]]*\]/, ''))?.[1];
+    return port === undefined || (Number(port) >= 1 && Number(port) <= 65535);
+  }, 'port must be 1-65535');
+
+const turnSchema = z.strictObject({
+  /** What clients get: stun: entries (no credentials) and turn:/turns: entries (with them). */
+  uris: z
+    .array(iceUriSchema)
+    .min(1)
+    .refine((uris) => uris.some((u) => /^turns?:/i.test(u)), 'at least one turn: or turns: URI is needed'),
+  ttlSeconds: ttlBoundsSchema({ default: 3600, min: 60, max: 86_400, ceiling: 86_400 }),
+  /** An existing TURN shared-secret secret (full ARN). Absent: the stack creates one. */
+  secretArn: z.string().regex(SECRET_ARN, 'must be a full Secrets Manager secret ARN').optional(),
+});
+export type TurnConfig = z.infer<typeof turnSchema>;
+
 const claimMatchSchema = z.strictObject({
   /** Claim name as the JWT authorizer passes it, e.g. `cognito:groups`, `scope`, `plan`. */
   claim: z.string().min(1),
@@ -61,6 +84,8 @@ const entitlementSchema = z.strictObject({
   channels: z.array(z.string().min(1)).default([]),
   /** Highest `aws:maximum-resolution` a holder may get. */
   maximumResolution: resolutionSchema.default('FULL_HD'),
+  /** May holders get TURN credentials? */
+  turn: z.boolean().default(false),
 });
 export type EntitlementConfig = z.infer<typeof entitlementSchema>;
 
@@ -108,6 +133,8 @@ export const configSchema = z
         maxStaleSeconds: z.int().min(0).max(7 * 86_400).default(3600),
       })
       .prefault({}),
+    /** TURN credentials for coturn's REST API; absent: no /v1/turn-credentials route. */
+    turn: turnSchema.optional(),
     entitlements: z.array(entitlementSchema).min(1, 'at least one entitlement is needed, or nobody gets a token'),
     auth: authSchema.optional(),
   })
@@ -177,7 +204,7 @@ export function assertDeployable(config: TokenVendingConfig): void {
   }
 }
 
-/** The config `npm start` serves when it is given none: one demo channel, open to every caller. */
+/** The config `npm start` serves when it is given none: one demo channel and a loopback coturn, open to every caller. */
 export function devConfig(): TokenVendingConfig {
   return parseConfig(
     {
@@ -189,7 +216,10 @@ export function devConfig(): TokenVendingConfig {
         },
       ],
       origins: { allow: ['http://localhost:3000', 'http://localhost:5173', 'http://localhost:8080', 'http://127.0.0.1:8080'] },
-      entitlements: [{ name: 'everyone', channels: ['demo'] }],
+      turn: {
+        uris: ['stun:127.0.0.1:3478', 'turn:127.0.0.1:3478?transport=udp', 'turn:127.0.0.1:3478?transport=tcp'],
+      },
+      entitlements: [{ name: 'everyone', channels: ['demo'], turn: true }],
     },
     'dev config',
   );

@@ -21,11 +21,23 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { TokenVendingConfig } from './config';
 import { TokenFunction } from './token-function';
-import { ROUTES } from '../lambda/http/routes';
+import { activeRoutes } from '../lambda/http/routes';
+
+export interface TokenVendingSecrets {
+  readonly playbackKey: ISecret;
+  /** Required when the config has `turn`. */
+  readonly turnSecret?: ISecret;
+}
+
+/** Which secret each route's function reads, and the variable that names it. */
+const ROUTE_SECRETS: Record<string, { env: string; secret: keyof TokenVendingSecrets }> = {
+  'playback-tokens': { env: 'PLAYBACK_KEY_SECRET_ID', secret: 'playbackKey' },
+  'turn-credentials': { env: 'TURN_SECRET_ID', secret: 'turnSecret' },
+};
 
 export interface TokenVendingApiProps {
   readonly config: TokenVendingConfig;
-  readonly playbackSigningKey: ISecret;
+  readonly secrets: TokenVendingSecrets;
   /** Stage-wide limits (requests per second, burst). */
   readonly throttle?: { rateLimit: number; burstLimit: number };
 }
@@ -97,14 +109,23 @@ export class TokenVendingApi extends Construct {
       },
     });
 
-    const runtimeEnv = { TOKEN_VENDING_CONFIG: configJson };
-    for (const route of ROUTES) {
+    for (const route of activeRoutes(config)) {
+      const uses = ROUTE_SECRETS[route.handler];
+      const secret = uses && props.secrets[uses.secret];
+      if (uses && !secret) throw new Error(`${route.method} ${route.path} needs the ${uses.secret} secret`);
       const f = new TokenFunction(this, pascal(route.handler), {
         handler: route.handler,
         description: `${route.method} ${route.path}`,
-        environment: { ...runtimeEnv, ...this.routeEnvironment(route.handler, props) },
+        environment: { TOKEN_VENDING_CONFIG: configJson, ...(uses && secret ? { [uses.env]: secret.secretArn } : {}) },
       });
-      this.grantRoute(route.handler, f, props);
+      // Exactly one secret per function, and only GetSecretValue on it.
+      if (secret) {
+        f.role.addToPolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }));
+      }
+      if (route.handler === 'playback-tokens') {
+        const lookup = config.channels.filter((c) => !c.playbackUrl).map((c) => c.arn);
+        if (lookup.length) f.role.addToPolicy(new PolicyStatement({ actions: ['ivs:GetChannel'], resources: lookup }));
+      }
       this.functions[route.handler] = f;
       this.httpApi.addRoutes({
         path: route.path,
@@ -114,28 +135,6 @@ export class TokenVendingApi extends Construct {
     }
 
     new CfnOutput(this, 'Url', { value: this.stage.url, description: 'Base URL of the token API' });
-  }
-
-  private routeEnvironment(handler: string, props: TokenVendingApiProps): Record<string, string> {
-    switch (handler) {
-      case 'playback-tokens':
-        return { PLAYBACK_KEY_SECRET_ID: props.playbackSigningKey.secretArn };
-      default:
-        return {};
-    }
-  }
-
-  private grantRoute(handler: string, f: TokenFunction, props: TokenVendingApiProps): void {
-    switch (handler) {
-      case 'playback-tokens': {
-        f.role.addToPolicy(
-          new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [props.playbackSigningKey.secretArn] }),
-        );
-        const lookup = props.config.channels.filter((c) => !c.playbackUrl).map((c) => c.arn);
-        if (lookup.length) f.role.addToPolicy(new PolicyStatement({ actions: ['ivs:GetChannel'], resources: lookup }));
-        return;
-      }
-    }
   }
 }
 

@@ -3,7 +3,7 @@ import { CfnOutput, RemovalPolicy, Stack, Validations, type StackProps } from 'a
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { assertDeployable, type TokenVendingConfig } from './config';
-import { TokenVendingApi } from './token-vending-api';
+import { TokenVendingApi, type TokenVendingSecrets } from './token-vending-api';
 
 export interface TokenVendingStackProps extends StackProps {
   readonly config: TokenVendingConfig;
@@ -11,33 +11,54 @@ export interface TokenVendingStackProps extends StackProps {
 
 export class TokenVendingStack extends Stack {
   readonly api: TokenVendingApi;
-  readonly playbackSigningKey: ISecret;
+  readonly secrets: TokenVendingSecrets;
 
   constructor(scope: Construct, id: string, props: TokenVendingStackProps) {
     super(scope, id, props);
     const { config } = props;
     assertDeployable(config);
 
-    if (config.playback.signingKeySecretArn) {
-      this.playbackSigningKey = Secret.fromSecretCompleteArn(this, 'PlaybackSigningKey', config.playback.signingKeySecretArn);
-    } else {
-      const secret = new Secret(this, 'PlaybackSigningKey', {
-        description: 'IVS playback signing key: PEM of an ECDSA P-384 private key (see README, "Playback key")',
-        removalPolicy: RemovalPolicy.RETAIN,
-      });
-      Validations.of(secret).acknowledge({
-        id: 'AwsSolutions-SMG4',
-        reason:
+    this.secrets = {
+      playbackKey: this.secret('PlaybackSigningKey', config.playback.signingKeySecretArn, {
+        description: 'IVS playback signing key: PEM of an ECDSA P-384 private key (see README, "The playback key")',
+        rotationReason:
           'Rotating the playback key means importing its public half into IVS (ImportPlaybackKeyPair) before signing with it; Secrets Manager rotation cannot do that yet, so rotation is the manual procedure in the README.',
+        output: 'Put the playback private key PEM here: aws secretsmanager put-secret-value --secret-id <arn> --secret-string file://playback-private.pem',
+      }),
+      turnSecret: config.turn
+        ? this.secret('TurnSharedSecret', config.turn.secretArn, {
+            description: 'coturn static-auth-secret (TURN REST API): a string, or JSON {"secrets": ["current", "previous"]}',
+            generate: true,
+            rotationReason:
+              'The TURN secret must be added to every coturn (static-auth-secret) before it signs, which Secrets Manager rotation cannot do; rotation is the add-first, drop-later procedure in the README.',
+            output: 'Copy this secret into coturn: static-auth-secret=<value> (see README, "TURN")',
+          })
+        : undefined,
+    };
+
+    this.api = new TokenVendingApi(this, 'Api', { config, secrets: this.secrets });
+  }
+
+  /** An existing secret by full ARN, or a new one (retained on delete: it holds keys). */
+  private secret(
+    id: string,
+    existingArn: string | undefined,
+    opts: { description: string; rotationReason: string; output: string; generate?: boolean },
+  ): ISecret {
+    let secret: ISecret;
+    if (existingArn) {
+      secret = Secret.fromSecretCompleteArn(this, id, existingArn);
+    } else {
+      const created = new Secret(this, id, {
+        description: opts.description,
+        removalPolicy: RemovalPolicy.RETAIN,
+        // Letters and digits only: the value goes into turnserver.conf, where '#' starts a comment.
+        generateSecretString: opts.generate ? { passwordLength: 48, excludePunctuation: true } : undefined,
       });
-      this.playbackSigningKey = secret;
+      Validations.of(created).acknowledge({ id: 'AwsSolutions-SMG4', reason: opts.rotationReason });
+      secret = created;
     }
-
-    this.api = new TokenVendingApi(this, 'Api', { config, playbackSigningKey: this.playbackSigningKey });
-
-    new CfnOutput(this, 'PlaybackSigningKeySecretArn', {
-      value: this.playbackSigningKey.secretArn,
-      description: 'Put the playback private key PEM here: aws secretsmanager put-secret-value --secret-id <arn> --secret-string file://playback-private.pem',
-    });
+    new CfnOutput(this, `${id}SecretArn`, { value: secret.secretArn, description: opts.output });
+    return secret;
   }
 }

@@ -1,5 +1,5 @@
 /** POST /v1/playback-tokens: an IVS playback token for a configured, entitled channel. */
-import { randomUUID, type KeyObject } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { IVS_REVOCABLE_MAX_TTL_SECONDS } from '../../lib/config';
 import { runtimeConfig } from '../config';
 import { callerFromEvent, pseudonymousId } from '../http/caller';
@@ -11,16 +11,11 @@ import { header, parseJsonBody } from '../http/request';
 import { playbackTokenRequest } from '../http/schemas';
 import { channelPlaybackUrl } from '../ivs/channels';
 import { parsePlaybackKey } from '../secrets/keys';
-import { cachedSecret, type CachedSecret } from '../secrets/store';
+import { runtimeSecret } from '../secrets/store';
 import { playbackClaims, playbackUrlWithToken, signPlaybackToken } from '../tokens/playback';
 import { chooseTtl } from '../tokens/ttl';
 
-let signingKey: CachedSecret<KeyObject> | undefined;
-function playbackKey(): CachedSecret<KeyObject> {
-  const { playbackKeySource, config } = runtimeConfig();
-  signingKey ??= cachedSecret('playback signing key', playbackKeySource, parsePlaybackKey, config.secrets);
-  return signingKey;
-}
+const signingKey = runtimeSecret('playbackKey', 'playback signing key', parsePlaybackKey);
 
 export const handler = httpHandler('POST /v1/playback-tokens', async (event) => {
   const { config } = runtimeConfig();
@@ -43,7 +38,7 @@ export const handler = httpHandler('POST /v1/playback-tokens', async (event) => 
   const ttlSeconds = chooseTtl(body.ttlSeconds, config.playback.ttlSeconds, revocable ? IVS_REVOCABLE_MAX_TTL_SECONDS : Infinity);
   const allowOrigin = originClaim(header(event, 'origin'), config.origins.allow);
 
-  const [key, playbackUrl] = await Promise.all([playbackKey().get(), channelPlaybackUrl(channel)]);
+  const [key, playbackUrl] = await Promise.all([signingKey.get(), channelPlaybackUrl(channel)]);
   const claims = playbackClaims({
     channelArn: channel.arn,
     now: new Date(),

@@ -7,6 +7,8 @@ import { claimValues, type Caller } from './caller';
 
 export interface Entitlement {
   readonly names: readonly string[];
+  /** May the caller get TURN credentials? */
+  readonly turn: boolean;
   mayWatch(channelId: string): boolean;
   /** Highest resolution over the matching entitlements that open this channel; undefined if none. */
   maximumResolution(channelId: string): Resolution | undefined;
@@ -19,6 +21,7 @@ export function entitlementOf(caller: Caller, rules: readonly EntitlementConfig[
   const opening = (channelId: string) => matching.filter((r) => r.channels.includes('*') || r.channels.includes(channelId));
   return {
     names: matching.map((r) => r.name),
+    turn: matching.some((r) => r.turn),
     mayWatch: (channelId) => opening(channelId).length > 0,
     maximumResolution: (channelId) => {
       const ranks = opening(channelId).map((r) => RESOLUTIONS.indexOf(r.maximumResolution));

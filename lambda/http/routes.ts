@@ -1,19 +1,27 @@
 /**
  * The API's route table: the one list that the CDK construct, the local server and the
  * not-found handler all read, so an unknown path or a wrong method is answered the same way
- * everywhere.
+ * everywhere. A route whose feature is not configured is not deployed.
  */
+import type { TokenVendingConfig } from '../../lib/config';
+
 export interface RouteSpec {
   readonly method: 'GET' | 'POST';
   readonly path: string;
   /** Handler file under lambda/handlers/ (without .ts). */
   readonly handler: string;
+  readonly enabled: (config: TokenVendingConfig) => boolean;
 }
 
 export const ROUTES: readonly RouteSpec[] = [
-  { method: 'POST', path: '/v1/playback-tokens', handler: 'playback-tokens' },
+  { method: 'POST', path: '/v1/playback-tokens', handler: 'playback-tokens', enabled: () => true },
+  { method: 'POST', path: '/v1/turn-credentials', handler: 'turn-credentials', enabled: (c) => c.turn !== undefined },
 ];
 
+export const activeRoutes = (config: TokenVendingConfig): RouteSpec[] => ROUTES.filter((r) => r.enabled(config));
+
 /** The methods a path is served with (empty: unknown path). */
-export const methodsFor = (path: string): string[] =>
-  ROUTES.filter((r) => r.path === path).map((r) => r.method);
+export const methodsFor = (path: string, config: TokenVendingConfig): string[] =>
+  activeRoutes(config)
+    .filter((r) => r.path === path)
+    .map((r) => r.method);

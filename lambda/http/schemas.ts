@@ -10,3 +10,7 @@ export const playbackTokenRequest = z.strictObject({
   maximumResolution: resolutionSchema.optional(),
 });
 export type PlaybackTokenRequest = z.infer<typeof playbackTokenRequest>;
+
+export const turnCredentialsRequest = z.strictObject({
+  ttlSeconds: z.int().positive().optional(),
+});

@@ -6,7 +6,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { HttpHandler, HttpResult } from '../http/handler';
 import { internalError, payloadTooLarge, problemResponse } from '../http/problem';
-import { ROUTES } from '../http/routes';
+import type { TokenVendingConfig } from '../../lib/config';
+import { activeRoutes } from '../http/routes';
 import { apiGatewayEvent } from './event';
 
 /** API Gateway's own payload limit; the handlers enforce their much smaller one. */
@@ -20,9 +21,9 @@ async function loadHandler(name: string): Promise<HttpHandler> {
   return mod.handler;
 }
 
-export async function createLocalServer(identify: Identify): Promise<Server> {
+export async function createLocalServer(config: TokenVendingConfig, identify: Identify): Promise<Server> {
   const routes = new Map<string, HttpHandler>();
-  for (const r of ROUTES) routes.set(`${r.method} ${r.path}`, await loadHandler(r.handler));
+  for (const r of activeRoutes(config)) routes.set(`${r.method} ${r.path}`, await loadHandler(r.handler));
   const fallback = await loadHandler('not-found');
 
   return createServer(async (req, res) => {

@@ -2,7 +2,7 @@
  * Turning raw secret values into what the signers need, once per refresh (DESIGN.md §4).
  * Errors name the format problem, never the value.
  */
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createSecretKey, type KeyObject } from 'node:crypto';
 import type { RawSecret } from './sources';
 
 export class SecretFormatError extends Error {
@@ -43,4 +43,29 @@ export function parsePlaybackKey(raw: RawSecret): KeyObject {
     );
   }
   return key;
+}
+
+/**
+ * The TURN shared secret(s): a plain string (a file's trailing newline is dropped), or JSON
+ * `{"secrets": ["current", "previous"]}`. The first one signs; the others exist so that a
+ * rotation can be staged (coturn accepts several `static-auth-secret` lines at once).
+ */
+export function parseTurnSecrets(raw: RawSecret): KeyObject[] {
+  const text = asText(raw).trim();
+  let values: unknown[] = [text];
+  if (text.startsWith('{')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new SecretFormatError('TURN secret looks like JSON but does not parse');
+    }
+    const list = (parsed as { secrets?: unknown }).secrets;
+    if (!Array.isArray(list) || list.length === 0) throw new SecretFormatError('TURN secret JSON needs a non-empty "secrets" array');
+    values = list;
+  }
+  return values.map((v, i) => {
+    if (typeof v !== 'string' || v.length === 0) throw new SecretFormatError(`TURN secret #${i + 1} is not a non-empty string`);
+    return createSecretKey(Buffer.from(v, 'utf8'));
+  });
 }

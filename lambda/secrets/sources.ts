@@ -9,7 +9,8 @@ import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 
 export type RawSecret = string | Uint8Array;
 export interface SecretSource {
-  readonly kind: 'secretsManager' | 'file';
+  /** `inline`: the value itself (local server only, e.g. TURN_STATIC_AUTH_SECRET). */
+  readonly kind: 'secretsManager' | 'file' | 'inline';
   readonly id: string;
 }
 
@@ -35,6 +36,7 @@ export class SecretMissingError extends Error {
 /** A loader for one secret; every call is one fetch (the cache above decides when to call). */
 export function secretLoader(source: SecretSource): () => Promise<RawSecret> {
   if (source.kind === 'file') return () => readFile(source.id, 'utf8');
+  if (source.kind === 'inline') return async () => source.id;
   return async () => {
     // forceFetch: our RefreshingCache owns caching, because it keeps the parsed KeyObject and
     // serves a stale value when Secrets Manager fails, which Powertools' cache does not.

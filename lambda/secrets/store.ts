@@ -2,6 +2,7 @@
  * A cached, parsed secret: one RefreshingCache per secret, errors turned into the 503 problem
  * that DESIGN.md §4 asks for when no usable value is held.
  */
+import { runtimeConfig, secretSource, type SecretName } from '../config';
 import { errorSummary, logger } from '../logger';
 import { unavailable } from '../http/problem';
 import { RefreshingCache } from './cache';
@@ -44,5 +45,16 @@ export function cachedSecret<T>(
         throw unavailable('secret_unavailable', detail, RETRY_AFTER_SECONDS);
       }
     },
+  };
+}
+
+/**
+ * A handler module's secret, created on first use from the runtime config (so importing a
+ * handler reads no environment) and cached for the life of the container.
+ */
+export function runtimeSecret<T>(name: SecretName, label: string, parse: (raw: RawSecret) => T): CachedSecret<T> {
+  let inner: CachedSecret<T> | undefined;
+  return {
+    get: () => (inner ??= cachedSecret(label, secretSource(name), parse, runtimeConfig().config.secrets)).get(),
   };
 }

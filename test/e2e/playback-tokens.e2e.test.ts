@@ -231,6 +231,9 @@ describe('npm start with no configuration', () => {
       const { token } = await jsonOf(res);
       const publicKey = createPublicKey(readFileSync(join(dir, 'playback-public.pem')));
       await expect(jwtVerify(token, publicKey, { algorithms: ['ES384'] })).resolves.toBeTruthy();
+      // The dev setup serves TURN too, with a dev secret and the matching turnserver command.
+      expect(dev.output()).toContain(`--static-auth-secret="$(cat ${join(dir, 'turn-secret')})"`);
+      expect((await dev.post('/v1/turn-credentials', {})).status).toBe(200);
     } finally {
       await dev.stop();
     }

@@ -59,8 +59,10 @@ describe('the token functions', () => {
 
   it('uses an existing secret by its full ARN when the config names one', () => {
     const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ivs/playback-key-AbCdEf';
-    const { template: t } = synth({ playback: { signingKeySecretArn: arn } });
+    const turnArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:coturn/shared-AbCdEf';
+    const { template: t } = synth({ playback: { signingKeySecretArn: arn }, turn: { ...baseConfig.turn!, secretArn: turnArn } });
     t.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    expect(statementsOf(t, 'POST /v1/turn-credentials')).toContainEqual({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: turnArn });
     expect(statementsOf(t, 'POST /v1/playback-tokens')).toContainEqual({
       Effect: 'Allow',
       Action: 'secretsmanager:GetSecretValue',
@@ -76,6 +78,33 @@ describe('the token functions', () => {
       entitlements: [{ name: 'all', channels: ['*'] }],
     });
     expect(JSON.stringify(statementsOf(t, 'POST /v1/playback-tokens'))).not.toContain('ivs:');
+  });
+});
+
+describe('the TURN function', () => {
+  it('may read the TURN secret and nothing else', () => {
+    const secrets = Object.entries(template.findResources('AWS::SecretsManager::Secret')) as [string, any][];
+    const turnSecretId = secrets.find(([, r]) => r.Properties.Description.startsWith('coturn'))![0];
+    const logsId = Object.keys(template.findResources('AWS::Logs::LogGroup')).find((id) => id.startsWith('ApiTurnCredentialsLogs'))!;
+    expect(statementsOf(template, 'POST /v1/turn-credentials')).toEqual([
+      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [logsId, 'Arn'] } },
+      { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: turnSecretId } },
+    ]);
+    const [turnSecret] = secrets.find(([id]) => id === turnSecretId)!.slice(1);
+    expect(turnSecret.Properties.GenerateSecretString).toMatchObject({ ExcludePunctuation: true, PasswordLength: 48 });
+  });
+
+  it('is routed behind the authorizer, and absent when the config has no turn section', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /v1/turn-credentials', AuthorizationType: 'JWT' });
+    const { turn: _turn, ...noTurn } = baseConfig;
+    const app2 = new App();
+    const t = Template.fromStack(new TokenVendingStack(app2, 'NoTurn', { config: parseConfig(noTurn) }));
+    expect(JSON.stringify(t.findResources('AWS::ApiGatewayV2::Route'))).not.toContain('turn-credentials');
+    t.resourceCountIs('AWS::SecretsManager::Secret', 1);
+  });
+
+  it('fails synth with a clear message on a malformed TURN URI', () => {
+    expect(() => synth({ turn: { uris: ['turn:turn.example.com:3478?transport=quic'] } })).toThrow(/turn\.uris\.0: must be stun:host/);
   });
 });
 

@@ -46,20 +46,22 @@ describe('claimValues', () => {
 
 describe('entitlementOf', () => {
   const rules = [
-    { name: 'all', channels: ['free'], maximumResolution: 'SD' as const },
-    { name: 'subs', when: { claim: 'cognito:groups', anyOf: ['subscribers'] }, channels: ['*'], maximumResolution: 'HD' as const },
-    { name: 'vip', when: { claim: 'plan', anyOf: ['vip'] }, channels: ['premium'], maximumResolution: 'FULL_HD' as const },
+    { name: 'all', channels: ['free'], maximumResolution: 'SD' as const, turn: false },
+    { name: 'subs', when: { claim: 'cognito:groups', anyOf: ['subscribers'] }, channels: ['*'], maximumResolution: 'HD' as const, turn: true },
+    { name: 'vip', when: { claim: 'plan', anyOf: ['vip'] }, channels: ['premium'], maximumResolution: 'FULL_HD' as const, turn: false },
   ];
   it('gives the highest resolution among the matching rules that open the channel', () => {
     const e = entitlementOf(caller({ 'cognito:groups': '[subscribers]', plan: 'vip' }), rules);
     expect(e.maximumResolution('free')).toBe('HD');
     expect(e.maximumResolution('premium')).toBe('FULL_HD');
+    expect(e.turn).toBe(true);
   });
   it('opens nothing a caller does not match', () => {
     const e = entitlementOf(caller({ plan: 'basic' }), rules);
     expect(e.mayWatch('free')).toBe(true);
     expect(e.mayWatch('premium')).toBe(false);
     expect(e.maximumResolution('premium')).toBeUndefined();
+    expect(e.turn).toBe(false);
   });
 });
 

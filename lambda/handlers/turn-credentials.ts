@@ -1,0 +1,36 @@
+/** POST /v1/turn-credentials: short-lived coturn REST-API credentials as RTCIceServer[]. */
+import { runtimeConfig } from '../config';
+import { callerFromEvent, pseudonymousId } from '../http/caller';
+import { entitlementOf } from '../http/entitlements';
+import { httpHandler, json } from '../http/handler';
+import { forbidden, notFound } from '../http/problem';
+import { parseJsonBody } from '../http/request';
+import { turnCredentialsRequest } from '../http/schemas';
+import { parseTurnSecrets } from '../secrets/keys';
+import { runtimeSecret } from '../secrets/store';
+import { turnCredentials } from '../tokens/turn';
+import { chooseTtl } from '../tokens/ttl';
+
+const sharedSecrets = runtimeSecret('turnSecret', 'TURN shared secret', parseTurnSecrets);
+
+export const handler = httpHandler('POST /v1/turn-credentials', async (event) => {
+  const { config } = runtimeConfig();
+  if (!config.turn) throw notFound('TURN is not configured on this deployment.');
+  const caller = callerFromEvent(event);
+  const body = parseJsonBody(event, turnCredentialsRequest, { optional: true });
+  if (!entitlementOf(caller, config.entitlements).turn) {
+    throw forbidden('not_entitled', 'You are not entitled to TURN credentials.');
+  }
+  const ttlSeconds = chooseTtl(body.ttlSeconds, config.turn.ttlSeconds);
+  const [signingKey] = await sharedSecrets.get();
+  return json(
+    200,
+    turnCredentials({
+      userId: pseudonymousId(caller, 'turn-user', 22),
+      now: new Date(),
+      ttlSeconds,
+      key: signingKey!,
+      uris: config.turn.uris,
+    }),
+  );
+});
