@@ -6,10 +6,11 @@
  * string (what DESIGN.md forbids), and the whole playback handler (event in, response out)
  * with a warm key cache.
  */
-import { sign } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, sign } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { devConfig } from '../../lib/config';
 import { playbackClaims, signPlaybackToken } from '../../lambda/tokens/playback';
+import { turnCredentials } from '../../lambda/tokens/turn';
 import { p384KeyPair } from '../support/keys';
 import { writeTempFile } from '../support/local-server';
 import { measure, report } from './harness';
@@ -28,24 +29,46 @@ const rawSign = () => {
 
 process.env.TOKEN_VENDING_CONFIG = JSON.stringify(config);
 process.env.PLAYBACK_PRIVATE_KEY_FILE = writeTempFile('bench-key.pem', keys.pkcs8Pem);
+const turnSecret = randomBytes(32).toString('base64url');
+process.env.TURN_STATIC_AUTH_SECRET = turnSecret;
 const { handler } = await import('../../lambda/handlers/playback-tokens');
+const { handler: turnHandler } = await import('../../lambda/handlers/turn-credentials');
 const event = {
   version: '2.0', routeKey: 'POST /v1/playback-tokens', rawPath: '/v1/playback-tokens', rawQueryString: '',
   headers: { 'content-type': 'application/json', origin: 'http://localhost:3000' },
   requestContext: { requestId: 'bench', http: { method: 'POST', path: '/v1/playback-tokens' }, authorizer: { jwt: { claims: { sub: 'bench-user', iss: 'urn:bench' }, scopes: [] } } },
   body: JSON.stringify({ channel: 'demo' }), isBase64Encoded: false,
 } as unknown as Parameters<typeof handler>[0];
-const first = await handler(event);
-if (first.statusCode !== 200) throw new Error(`handler answered ${first.statusCode}: ${first.body}`);
+const turnEvent = { ...event, routeKey: 'POST /v1/turn-credentials', rawPath: '/v1/turn-credentials', body: undefined, headers: {} } as typeof event;
+for (const [h, e] of [[handler, event], [turnHandler, turnEvent]] as const) {
+  const first = await h(e);
+  if (first.statusCode !== 200) throw new Error(`handler answered ${first.statusCode}: ${first.body}`);
+}
+
+// TURN baseline: the bare HMAC-SHA1 over "<expiry>:<user>" with the string secret.
+const turnKey = createSecretKey(Buffer.from(turnSecret));
+const rawTurn = () => {
+  const username = `${Math.floor(Date.now() / 1000) + 3600}:bench-user-id`;
+  return { username, password: createHmac('sha1', turnSecret).update(username).digest('base64') };
+};
+const turnUris = config.turn!.uris;
 
 const baseline = await measure('raw crypto.sign ES384', rawSign);
 const ours = await measure('signPlaybackToken (KeyObject)', () => signPlaybackToken(claims(), keys.privateKey));
 const pem = await measure('jsonwebtoken with a PEM string', () => jwt.sign(claims(), keys.pkcs8Pem, { algorithm: 'ES384', noTimestamp: true }));
 const full = await measure('playback handler, warm', () => handler(event));
+const turnBase = await measure('raw HMAC-SHA1 TURN password', rawTurn);
+const turnOurs = await measure('turnCredentials (KeyObject)', () =>
+  turnCredentials({ userId: 'bench-user-id', now: new Date(), ttlSeconds: 3600, key: turnKey, uris: turnUris }),
+);
+const turnFull = await measure('turn handler, warm', () => turnHandler(turnEvent));
 
-const ok = report([baseline, ours, pem, full], [
+const ok = report([baseline, ours, pem, full, turnBase, turnOurs, turnFull], [
   { subject: ours, baseline, maxRatio: 1.2 },
   { subject: full, baseline, maxRatio: 1.4 },
+  { subject: turnOurs, baseline: turnBase, maxRatio: 2.5 },
+  // The whole TURN request (parse, authorize, mint, JSON, log) still costs less than one ES384 signature.
+  { subject: turnFull, baseline, maxRatio: 0.05 },
 ]);
 console.log(`\nPEM re-parse penalty avoided: ${(pem.nsPerOp / ours.nsPerOp).toFixed(2)}x`);
 process.exit(ok ? 0 : 1);
