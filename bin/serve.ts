@@ -9,6 +9,9 @@
  *   PLAYBACK_KEY_SECRET_ID    read the key from Secrets Manager instead (real SDK; AWS_ENDPOINT_URL_SECRETS_MANAGER works)
  *   TURN_STATIC_AUTH_SECRET   the coturn shared secret; default: a dev secret generated once into .local/
  *   TURN_SECRET_ID            read it from Secrets Manager instead
+ *   LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET  default: what `livekit-server --dev` uses
+ *   LIVEKIT_SECRET_ID         read {"apiKey","apiSecret"} from Secrets Manager instead
+ *   LIVEKIT_E2EE_SECRET_FILE  E2EE master secret; default: generated once into .local/
  *   PORT, HOST                listen address (default 8080, 127.0.0.1)
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -22,9 +25,21 @@ const DEV_CLAIMS = { sub: 'local-dev-user', iss: 'urn:token-vending:local-dev' }
 
 function loadConfig(): TokenVendingConfig {
   const file = process.env.CONFIG_FILE;
-  if (!file) return devConfig();
-  const raw = JSON.parse(readFileSync(file, 'utf8')) as { context?: { tokenVending?: unknown } };
-  return parseConfig(raw.context?.tokenVending ?? raw, `config (${file})`);
+  const raw = file ? (JSON.parse(readFileSync(file, 'utf8')) as { context?: { tokenVending?: unknown } }) : undefined;
+  const config = raw ? parseConfig(raw.context?.tokenVending ?? raw, `config (${file})`) : devConfig();
+  if (config.livekit && process.env.LIVEKIT_URL) {
+    return parseConfig({ ...config, livekit: { ...config.livekit, url: process.env.LIVEKIT_URL } }, 'config with LIVEKIT_URL');
+  }
+  return config;
+}
+
+/** A random secret generated once into .local/ (mode 600); returns its path. */
+function ensureDevSecret(name: string): { path: string; created: boolean } {
+  const path = resolve(LOCAL_DIR, name);
+  if (existsSync(path)) return { path, created: false };
+  mkdirSync(LOCAL_DIR, { recursive: true, mode: 0o700 });
+  writeFileSync(path, randomBytes(32).toString('base64url'), { mode: 0o600 });
+  return { path, created: true };
 }
 
 function ensureDevPlaybackKey(): string {
@@ -43,12 +58,8 @@ function ensureDevPlaybackKey(): string {
 }
 
 function ensureDevTurnSecret(): string {
-  const path = resolve(LOCAL_DIR, 'turn-secret');
-  if (!existsSync(path)) {
-    mkdirSync(LOCAL_DIR, { recursive: true, mode: 0o700 });
-    writeFileSync(path, randomBytes(32).toString('base64url'), { mode: 0o600 });
-    console.log(`Generated a dev TURN shared secret in ${path}`);
-  }
+  const { path, created } = ensureDevSecret('turn-secret');
+  if (created) console.log(`Generated a dev TURN shared secret in ${path}`);
   console.log(`TURN shared secret: ${path}. A coturn that accepts the credentials:`);
   console.log(
     `  turnserver -n --listening-ip=127.0.0.1 --listening-port=3478 --relay-ip=127.0.0.1 --use-auth-secret --static-auth-secret="$(cat ${path})" --realm=token-vending.local --fingerprint --no-tls --no-dtls --no-cli --allow-loopback-peers`,
@@ -64,6 +75,18 @@ async function main(): Promise<void> {
   }
   if (config.turn && !process.env.TURN_STATIC_AUTH_SECRET && !process.env.TURN_SECRET_ID) {
     process.env.TURN_SECRET_FILE ??= ensureDevTurnSecret();
+  }
+
+  if (config.livekit) {
+    if (!process.env.LIVEKIT_SECRET_ID) {
+      process.env.LIVEKIT_API_KEY ??= 'devkey';
+      process.env.LIVEKIT_API_SECRET ??= 'secret';
+      if (process.env.LIVEKIT_API_SECRET.length < 32) {
+        console.warn(`LiveKit API secret is ${process.env.LIVEKIT_API_SECRET.length} characters (fine for livekit-server --dev; a deployment refuses under 32).`);
+      }
+    }
+    if (!process.env.LIVEKIT_E2EE_SECRET_ID) process.env.LIVEKIT_E2EE_SECRET_FILE ??= ensureDevSecret('livekit-e2ee-secret').path;
+    console.log(`LiveKit room tokens for ${config.livekit.url} (API key "${process.env.LIVEKIT_API_KEY ?? 'from Secrets Manager'}")`);
   }
 
   console.warn(

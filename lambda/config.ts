@@ -15,13 +15,18 @@ const envSchema = z.object({
   /** Secrets Manager ids (deployed, or local against AWS_ENDPOINT_URL_SECRETS_MANAGER). */
   PLAYBACK_KEY_SECRET_ID: optional,
   TURN_SECRET_ID: optional,
+  LIVEKIT_SECRET_ID: optional,
+  LIVEKIT_E2EE_SECRET_ID: optional,
   /** Local only: files or values in place of Secrets Manager. */
   PLAYBACK_PRIVATE_KEY_FILE: optional,
   TURN_SECRET_FILE: optional,
   TURN_STATIC_AUTH_SECRET: optional,
+  LIVEKIT_API_KEY: optional,
+  LIVEKIT_API_SECRET: optional,
+  LIVEKIT_E2EE_SECRET_FILE: optional,
 });
 
-export type SecretName = 'playbackKey' | 'turnSecret';
+export type SecretName = 'playbackKey' | 'turnSecret' | 'livekit' | 'e2ee';
 
 export interface RuntimeConfig {
   readonly config: TokenVendingConfig;
@@ -39,6 +44,14 @@ export function runtimeConfig(): RuntimeConfig {
   const secrets: RuntimeConfig['secrets'] = {
     playbackKey: source(env.PLAYBACK_KEY_SECRET_ID, env.PLAYBACK_PRIVATE_KEY_FILE),
     turnSecret: source(env.TURN_SECRET_ID, env.TURN_SECRET_FILE, env.TURN_STATIC_AUTH_SECRET),
+    livekit: source(
+      env.LIVEKIT_SECRET_ID,
+      undefined,
+      env.LIVEKIT_API_KEY && env.LIVEKIT_API_SECRET
+        ? JSON.stringify({ apiKey: env.LIVEKIT_API_KEY, apiSecret: env.LIVEKIT_API_SECRET })
+        : undefined,
+    ),
+    e2ee: source(env.LIVEKIT_E2EE_SECRET_ID, env.LIVEKIT_E2EE_SECRET_FILE),
   };
   cached = deepFreeze({ config, secrets });
   return cached;

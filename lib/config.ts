@@ -69,6 +69,51 @@ const turnSchema = z.strictObject({
 });
 export type TurnConfig = z.infer<typeof turnSchema>;
 
+/** Room patterns: exact names, or `*` standing for 1-64 of [A-Za-z0-9_-] (e.g. `class-*`). */
+const ROOM_PATTERN = /^[A-Za-z0-9_*-]{1,128}$/;
+const TRACK_SOURCES = ['camera', 'microphone', 'screen_share', 'screen_share_audio'] as const;
+
+const roomPolicySchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'policy name: 1-64 letters, digits, "_" or "-"'),
+  rooms: z.array(z.string().regex(ROOM_PATTERN, 'room pattern: letters, digits, "_", "-" and "*"')).min(1),
+  /**
+   * What a holder may do in the room. Never taken from the request; admin grants (roomAdmin,
+   * roomCreate, roomRecord, ingressAdmin, ...) do not exist here and cannot be configured.
+   */
+  grants: z
+    .strictObject({
+      canPublish: z.boolean().default(false),
+      canSubscribe: z.boolean().default(true),
+      canPublishData: z.boolean().default(false),
+      canPublishSources: z.array(z.enum(TRACK_SOURCES)).optional(),
+      canUpdateOwnMetadata: z.boolean().default(false),
+      hidden: z.boolean().default(false),
+    })
+    .prefault({}),
+  /** May the caller choose another `participant_identity` than their own? */
+  allowIdentityOverride: z.boolean().default(false),
+  /** May the caller set `participant_metadata` / `participant_attributes`? (`participant_name` always.) */
+  allowMetadata: z.boolean().default(false),
+  allowAttributes: z.boolean().default(false),
+  /** Hand out a per-room shared E2EE key (`e2ee_key`) with the token. */
+  e2ee: z.boolean().default(false),
+  /** Bump to give every room of this policy a new E2EE key. */
+  e2eeEpoch: z.int().min(0).default(1),
+});
+export type RoomPolicy = z.infer<typeof roomPolicySchema>;
+
+const livekitSchema = z.strictObject({
+  /** What clients connect to (`server_url`). */
+  url: z.url({ protocol: /^wss?$/, error: 'livekit.url must be a ws:// or wss:// URL' }),
+  ttlSeconds: ttlBoundsSchema({ default: 900, min: 60, max: 3600, ceiling: 86_400 }),
+  /** Room policies in priority order: a caller gets the first one that matches the room and that they hold. */
+  roomPolicies: z.array(roomPolicySchema).min(1),
+  /** Existing secrets (full ARNs): JSON {"apiKey", "apiSecret"}, and the E2EE master secret. */
+  credentialsSecretArn: z.string().regex(SECRET_ARN, 'must be a full Secrets Manager secret ARN').optional(),
+  e2eeSecretArn: z.string().regex(SECRET_ARN, 'must be a full Secrets Manager secret ARN').optional(),
+});
+export type LiveKitConfig = z.infer<typeof livekitSchema>;
+
 const claimMatchSchema = z.strictObject({
   /** Claim name as the JWT authorizer passes it, e.g. `cognito:groups`, `scope`, `plan`. */
   claim: z.string().min(1),
@@ -86,6 +131,8 @@ const entitlementSchema = z.strictObject({
   maximumResolution: resolutionSchema.default('FULL_HD'),
   /** May holders get TURN credentials? */
   turn: z.boolean().default(false),
+  /** Names of the LiveKit room policies holders get. */
+  roomPolicies: z.array(z.string().min(1)).default([]),
 });
 export type EntitlementConfig = z.infer<typeof entitlementSchema>;
 
@@ -135,6 +182,8 @@ export const configSchema = z
       .prefault({}),
     /** TURN credentials for coturn's REST API; absent: no /v1/turn-credentials route. */
     turn: turnSchema.optional(),
+    /** LiveKit room tokens; absent: no /v1/room-tokens route. */
+    livekit: livekitSchema.optional(),
     entitlements: z.array(entitlementSchema).min(1, 'at least one entitlement is needed, or nobody gets a token'),
     auth: authSchema.optional(),
   })
@@ -151,6 +200,18 @@ export const configSchema = z
       e.channels.forEach((id, j) => {
         if (id !== '*' && !ids.has(id)) {
           ctx.addIssue({ code: 'custom', path: ['entitlements', i, 'channels', j], message: `unknown channel id "${id}"` });
+        }
+      }),
+    );
+    const policies = new Set<string>();
+    c.livekit?.roomPolicies.forEach((p, i) => {
+      if (policies.has(p.name)) ctx.addIssue({ code: 'custom', path: ['livekit', 'roomPolicies', i, 'name'], message: `duplicate room policy "${p.name}"` });
+      policies.add(p.name);
+    });
+    c.entitlements.forEach((e, i) =>
+      e.roomPolicies.forEach((name, j) => {
+        if (!policies.has(name)) {
+          ctx.addIssue({ code: 'custom', path: ['entitlements', i, 'roomPolicies', j], message: `unknown room policy "${name}"` });
         }
       }),
     );
@@ -204,7 +265,7 @@ export function assertDeployable(config: TokenVendingConfig): void {
   }
 }
 
-/** The config `npm start` serves when it is given none: one demo channel and a loopback coturn, open to every caller. */
+/** The config `npm start` serves when it is given none: one demo channel, a loopback coturn and `livekit-server --dev`, open to every caller. */
 export function devConfig(): TokenVendingConfig {
   return parseConfig(
     {
@@ -219,7 +280,14 @@ export function devConfig(): TokenVendingConfig {
       turn: {
         uris: ['stun:127.0.0.1:3478', 'turn:127.0.0.1:3478?transport=udp', 'turn:127.0.0.1:3478?transport=tcp'],
       },
-      entitlements: [{ name: 'everyone', channels: ['demo'], turn: true }],
+      livekit: {
+        url: 'ws://localhost:7880',
+        roomPolicies: [
+          { name: 'demo', rooms: ['demo'], grants: { canPublish: true, canSubscribe: true, canPublishData: true } },
+          { name: 'demo-e2ee', rooms: ['demo-e2ee'], grants: { canPublish: true, canSubscribe: true, canPublishData: true }, e2ee: true },
+        ],
+      },
+      entitlements: [{ name: 'everyone', channels: ['demo'], turn: true, roomPolicies: ['demo', 'demo-e2ee'] }],
     },
     'dev config',
   );

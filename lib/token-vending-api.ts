@@ -27,12 +27,21 @@ export interface TokenVendingSecrets {
   readonly playbackKey: ISecret;
   /** Required when the config has `turn`. */
   readonly turnSecret?: ISecret;
+  /** Required when the config has `livekit`: JSON {"apiKey", "apiSecret"}. */
+  readonly livekit?: ISecret;
+  /** Required when a room policy sets `e2ee`. */
+  readonly e2ee?: ISecret;
 }
 
-/** Which secret each route's function reads, and the variable that names it. */
-const ROUTE_SECRETS: Record<string, { env: string; secret: keyof TokenVendingSecrets }> = {
-  'playback-tokens': { env: 'PLAYBACK_KEY_SECRET_ID', secret: 'playbackKey' },
-  'turn-credentials': { env: 'TURN_SECRET_ID', secret: 'turnSecret' },
+type SecretUse = { env: string; secret: keyof TokenVendingSecrets; optional?: boolean };
+/** Which secrets each route's function reads, and the variables that name them. */
+const ROUTE_SECRETS: Record<string, SecretUse[]> = {
+  'playback-tokens': [{ env: 'PLAYBACK_KEY_SECRET_ID', secret: 'playbackKey' }],
+  'turn-credentials': [{ env: 'TURN_SECRET_ID', secret: 'turnSecret' }],
+  'room-tokens': [
+    { env: 'LIVEKIT_SECRET_ID', secret: 'livekit' },
+    { env: 'LIVEKIT_E2EE_SECRET_ID', secret: 'e2ee', optional: true },
+  ],
 };
 
 export interface TokenVendingApiProps {
@@ -110,17 +119,21 @@ export class TokenVendingApi extends Construct {
     });
 
     for (const route of activeRoutes(config)) {
-      const uses = ROUTE_SECRETS[route.handler];
-      const secret = uses && props.secrets[uses.secret];
-      if (uses && !secret) throw new Error(`${route.method} ${route.path} needs the ${uses.secret} secret`);
+      const uses = (ROUTE_SECRETS[route.handler] ?? []).flatMap((u) => {
+        const secret = props.secrets[u.secret];
+        if (!secret && !u.optional) throw new Error(`${route.method} ${route.path} needs the ${u.secret} secret`);
+        return secret ? [{ env: u.env, secret }] : [];
+      });
       const f = new TokenFunction(this, pascal(route.handler), {
         handler: route.handler,
         description: `${route.method} ${route.path}`,
-        environment: { TOKEN_VENDING_CONFIG: configJson, ...(uses && secret ? { [uses.env]: secret.secretArn } : {}) },
+        environment: { TOKEN_VENDING_CONFIG: configJson, ...Object.fromEntries(uses.map((u) => [u.env, u.secret.secretArn])) },
       });
-      // Exactly one secret per function, and only GetSecretValue on it.
-      if (secret) {
-        f.role.addToPolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }));
+      // Only this route's own secrets, and only GetSecretValue on them.
+      if (uses.length) {
+        f.role.addToPolicy(
+          new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: uses.map((u) => u.secret.secretArn) }),
+        );
       }
       if (route.handler === 'playback-tokens') {
         const lookup = config.channels.filter((c) => !c.playbackUrl).map((c) => c.arn);

@@ -28,10 +28,28 @@ export class TokenVendingStack extends Stack {
       turnSecret: config.turn
         ? this.secret('TurnSharedSecret', config.turn.secretArn, {
             description: 'coturn static-auth-secret (TURN REST API): a string, or JSON {"secrets": ["current", "previous"]}',
-            generate: true,
+            generate: {},
             rotationReason:
               'The TURN secret must be added to every coturn (static-auth-secret) before it signs, which Secrets Manager rotation cannot do; rotation is the add-first, drop-later procedure in the README.',
             output: 'Copy this secret into coturn: static-auth-secret=<value> (see README, "TURN")',
+          })
+        : undefined,
+      livekit: config.livekit
+        ? this.secret('LiveKitCredentials', config.livekit.credentialsSecretArn, {
+            description: 'LiveKit API key and secret: JSON {"apiKey", "apiSecret"} (apiSecret at least 32 characters)',
+            generate: { template: { apiKey: 'token-vending' }, key: 'apiSecret' },
+            rotationReason:
+              'A new LiveKit API key must be added to the LiveKit server (or Cloud project) before tokens are signed with it; that is the manual procedure in the README.',
+            output: 'LiveKit credentials: put {"apiKey", "apiSecret"} of your LiveKit server here, or copy the generated ones into its keys',
+          })
+        : undefined,
+      e2ee: config.livekit?.roomPolicies.some((p) => p.e2ee)
+        ? this.secret('LiveKitE2eeSecret', config.livekit.e2eeSecretArn, {
+            description: 'Master secret for per-room LiveKit E2EE keys (HKDF-SHA256); rotate rooms by e2eeEpoch in the config',
+            generate: {},
+            rotationReason:
+              'Changing the E2EE master secret changes every room key at once and splits rooms mid-call; keys are rotated per policy with e2eeEpoch instead (README).',
+            output: 'E2EE master secret (never leaves the room function)',
           })
         : undefined,
     };
@@ -43,7 +61,13 @@ export class TokenVendingStack extends Stack {
   private secret(
     id: string,
     existingArn: string | undefined,
-    opts: { description: string; rotationReason: string; output: string; generate?: boolean },
+    opts: {
+      description: string;
+      rotationReason: string;
+      output: string;
+      /** Generate the value: letters and digits only ('#' starts a comment in turnserver.conf). */
+      generate?: { template?: Record<string, string>; key?: string };
+    },
   ): ISecret {
     let secret: ISecret;
     if (existingArn) {
@@ -52,8 +76,15 @@ export class TokenVendingStack extends Stack {
       const created = new Secret(this, id, {
         description: opts.description,
         removalPolicy: RemovalPolicy.RETAIN,
-        // Letters and digits only: the value goes into turnserver.conf, where '#' starts a comment.
-        generateSecretString: opts.generate ? { passwordLength: 48, excludePunctuation: true } : undefined,
+        generateSecretString: opts.generate
+          ? {
+              passwordLength: 48,
+              excludePunctuation: true,
+              ...(opts.generate.key
+                ? { secretStringTemplate: JSON.stringify(opts.generate.template ?? {}), generateStringKey: opts.generate.key }
+                : {}),
+            }
+          : undefined,
       });
       Validations.of(created).acknowledge({ id: 'AwsSolutions-SMG4', reason: opts.rotationReason });
       secret = created;

@@ -9,6 +9,8 @@ export interface Entitlement {
   readonly names: readonly string[];
   /** May the caller get TURN credentials? */
   readonly turn: boolean;
+  /** Names of the LiveKit room policies the caller holds. */
+  readonly roomPolicies: ReadonlySet<string>;
   mayWatch(channelId: string): boolean;
   /** Highest resolution over the matching entitlements that open this channel; undefined if none. */
   maximumResolution(channelId: string): Resolution | undefined;
@@ -22,6 +24,7 @@ export function entitlementOf(caller: Caller, rules: readonly EntitlementConfig[
   return {
     names: matching.map((r) => r.name),
     turn: matching.some((r) => r.turn),
+    roomPolicies: new Set(matching.flatMap((r) => r.roomPolicies)),
     mayWatch: (channelId) => opening(channelId).length > 0,
     maximumResolution: (channelId) => {
       const ranks = opening(channelId).map((r) => RESOLUTIONS.indexOf(r.maximumResolution));

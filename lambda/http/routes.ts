@@ -16,6 +16,7 @@ export interface RouteSpec {
 export const ROUTES: readonly RouteSpec[] = [
   { method: 'POST', path: '/v1/playback-tokens', handler: 'playback-tokens', enabled: () => true },
   { method: 'POST', path: '/v1/turn-credentials', handler: 'turn-credentials', enabled: (c) => c.turn !== undefined },
+  { method: 'POST', path: '/v1/room-tokens', handler: 'room-tokens', enabled: (c) => c.livekit !== undefined },
 ];
 
 export const activeRoutes = (config: TokenVendingConfig): RouteSpec[] => ROUTES.filter((r) => r.enabled(config));

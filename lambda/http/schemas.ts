@@ -14,3 +14,23 @@ export type PlaybackTokenRequest = z.infer<typeof playbackTokenRequest>;
 export const turnCredentialsRequest = z.strictObject({
   ttlSeconds: z.int().positive().optional(),
 });
+
+/** No control characters: these strings end up in other participants' UIs. */
+const printable = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters');
+
+/** LiveKit's standard token-endpoint request (TokenSourceRequest, snake_case). Absent and null are the same. */
+export const roomTokenRequest = z.strictObject({
+  room_name: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'room_name: 1-128 letters, digits, "_" or "-"'),
+  participant_identity: printable(128).min(1).nullish(),
+  participant_name: printable(128).nullish(),
+  participant_metadata: z.string().max(1024).nullish(),
+  participant_attributes: z
+    .record(printable(64).min(1), z.string().max(512))
+    .refine((a) => Object.keys(a).length <= 16, 'at most 16 attributes')
+    .nullish(),
+  room_config: z.record(z.string(), z.unknown()).nullish(),
+});

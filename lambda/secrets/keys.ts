@@ -69,3 +69,34 @@ export function parseTurnSecrets(raw: RawSecret): KeyObject[] {
     return createSecretKey(Buffer.from(v, 'utf8'));
   });
 }
+
+export interface LiveKitCredentials {
+  apiKey: string;
+  apiSecret: KeyObject;
+}
+
+/** Deployed LiveKit API secrets must be at least this long (`livekit-server --dev` uses "secret"). */
+export const LIVEKIT_MIN_SECRET_LENGTH = 32;
+
+/** LiveKit credentials: JSON `{"apiKey", "apiSecret"}`. */
+export function parseLiveKitCredentials(raw: RawSecret, minSecretLength = LIVEKIT_MIN_SECRET_LENGTH): LiveKitCredentials {
+  let parsed: { apiKey?: unknown; apiSecret?: unknown };
+  try {
+    parsed = JSON.parse(asText(raw)) as typeof parsed;
+  } catch {
+    throw new SecretFormatError('LiveKit credentials must be JSON {"apiKey", "apiSecret"}');
+  }
+  const { apiKey, apiSecret } = parsed ?? {};
+  if (typeof apiKey !== 'string' || apiKey.length === 0) throw new SecretFormatError('LiveKit credentials have no "apiKey"');
+  if (typeof apiSecret !== 'string' || apiSecret.length < minSecretLength) {
+    throw new SecretFormatError(`LiveKit "apiSecret" must be a string of at least ${minSecretLength} characters`);
+  }
+  return { apiKey, apiSecret: createSecretKey(Buffer.from(apiSecret, 'utf8')) };
+}
+
+/** The E2EE master secret that per-room keys are derived from: at least 32 characters. */
+export function parseE2eeSecret(raw: RawSecret): KeyObject {
+  const text = asText(raw).trim();
+  if (text.length < 32) throw new SecretFormatError('the E2EE master secret must be at least 32 characters');
+  return createSecretKey(Buffer.from(text, 'utf8'));
+}

@@ -60,8 +60,14 @@ describe('the token functions', () => {
   it('uses an existing secret by its full ARN when the config names one', () => {
     const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ivs/playback-key-AbCdEf';
     const turnArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:coturn/shared-AbCdEf';
-    const { template: t } = synth({ playback: { signingKeySecretArn: arn }, turn: { ...baseConfig.turn!, secretArn: turnArn } });
+    const lk = (name: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:livekit/${name}-AbCdEf`;
+    const { template: t } = synth({
+      playback: { signingKeySecretArn: arn },
+      turn: { ...baseConfig.turn!, secretArn: turnArn },
+      livekit: { ...baseConfig.livekit!, credentialsSecretArn: lk('api'), e2eeSecretArn: lk('e2ee') },
+    });
     t.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    expect(statementsOf(t, 'POST /v1/room-tokens')).toContainEqual({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [lk('api'), lk('e2ee')] });
     expect(statementsOf(t, 'POST /v1/turn-credentials')).toContainEqual({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: turnArn });
     expect(statementsOf(t, 'POST /v1/playback-tokens')).toContainEqual({
       Effect: 'Allow',
@@ -94,9 +100,8 @@ describe('the TURN function', () => {
     expect(turnSecret.Properties.GenerateSecretString).toMatchObject({ ExcludePunctuation: true, PasswordLength: 48 });
   });
 
-  it('is routed behind the authorizer, and absent when the config has no turn section', () => {
-    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /v1/turn-credentials', AuthorizationType: 'JWT' });
-    const { turn: _turn, ...noTurn } = baseConfig;
+  it('is absent, with its secret, when the config has no turn section', () => {
+    const { turn: _turn, livekit: _livekit, ...noTurn } = baseConfig;
     const app2 = new App();
     const t = Template.fromStack(new TokenVendingStack(app2, 'NoTurn', { config: parseConfig(noTurn) }));
     expect(JSON.stringify(t.findResources('AWS::ApiGatewayV2::Route'))).not.toContain('turn-credentials');
@@ -108,12 +113,41 @@ describe('the TURN function', () => {
   });
 });
 
-describe('the HTTP API', () => {
-  it('routes POST /v1/playback-tokens behind the JWT authorizer', () => {
-    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
-      RouteKey: 'POST /v1/playback-tokens',
-      AuthorizationType: 'JWT',
+describe('the room-token function', () => {
+  it('may read the LiveKit credentials and the E2EE secret, and nothing else', () => {
+    const secrets = Object.entries(template.findResources('AWS::SecretsManager::Secret')) as [string, any][];
+    const idOf = (prefix: string) => secrets.find(([id]) => id.startsWith(prefix))![0];
+    const logsId = Object.keys(template.findResources('AWS::Logs::LogGroup')).find((id) => id.startsWith('ApiRoomTokensLogs'))!;
+    expect(statementsOf(template, 'POST /v1/room-tokens')).toEqual([
+      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [logsId, 'Arn'] } },
+      {
+        Effect: 'Allow',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: [{ Ref: idOf('LiveKitCredentials') }, { Ref: idOf('LiveKitE2eeSecret') }],
+      },
+    ]);
+    // No other function can read them.
+    for (const other of ['POST /v1/playback-tokens', 'POST /v1/turn-credentials']) {
+      expect(JSON.stringify(statementsOf(template, other))).not.toMatch(/LiveKit/);
+    }
+  });
+
+  it('generates LiveKit credentials as JSON with a 48-character apiSecret', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: { SecretStringTemplate: '{"apiKey":"token-vending"}', GenerateStringKey: 'apiSecret', PasswordLength: 48, ExcludePunctuation: true },
     });
+  });
+
+  it('has no E2EE secret when no policy asks for E2EE', () => {
+    const livekit = { ...baseConfig.livekit!, roomPolicies: baseConfig.livekit!.roomPolicies.map((p) => ({ ...p, e2ee: false })) };
+    const { template: t } = synth({ livekit });
+    expect(Object.keys(t.findResources('AWS::SecretsManager::Secret')).some((id) => id.startsWith('LiveKitE2ee'))).toBe(false);
+  });
+});
+
+describe('the HTTP API', () => {
+  it.each(['POST /v1/playback-tokens', 'POST /v1/turn-credentials', 'POST /v1/room-tokens'])('routes %s behind the JWT authorizer', (routeKey) => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: routeKey, AuthorizationType: 'JWT' });
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'JWT',
       JwtConfiguration: { Issuer: baseConfig.auth && 'issuer' in baseConfig.auth ? baseConfig.auth.issuer : '', Audience: ['example-app-client-id'] },

@@ -46,9 +46,9 @@ describe('claimValues', () => {
 
 describe('entitlementOf', () => {
   const rules = [
-    { name: 'all', channels: ['free'], maximumResolution: 'SD' as const, turn: false },
-    { name: 'subs', when: { claim: 'cognito:groups', anyOf: ['subscribers'] }, channels: ['*'], maximumResolution: 'HD' as const, turn: true },
-    { name: 'vip', when: { claim: 'plan', anyOf: ['vip'] }, channels: ['premium'], maximumResolution: 'FULL_HD' as const, turn: false },
+    { name: 'all', channels: ['free'], maximumResolution: 'SD' as const, turn: false, roomPolicies: [] },
+    { name: 'subs', when: { claim: 'cognito:groups', anyOf: ['subscribers'] }, channels: ['*'], maximumResolution: 'HD' as const, turn: true, roomPolicies: [] },
+    { name: 'vip', when: { claim: 'plan', anyOf: ['vip'] }, channels: ['premium'], maximumResolution: 'FULL_HD' as const, turn: false, roomPolicies: [] },
   ];
   it('gives the highest resolution among the matching rules that open the channel', () => {
     const e = entitlementOf(caller({ 'cognito:groups': '[subscribers]', plan: 'vip' }), rules);

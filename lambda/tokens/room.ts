@@ -1,0 +1,95 @@
+/**
+ * LiveKit access tokens and per-room E2EE keys, pure. Claims as LiveKit's server checks them
+ * (HS256, `iss` = API key, `sub` = identity, `nbf`, `exp`, `video.room` always set).
+ */
+import { hkdfSync, type KeyObject } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import type { RoomPolicy } from '../../lib/config';
+import { epochSeconds } from './ttl';
+
+/** `*` stands for 1-64 of [A-Za-z0-9_-]; everything else is literal. */
+export function roomMatches(pattern: string, room: string): boolean {
+  if (!pattern.includes('*')) return pattern === room;
+  const re = new RegExp(`^${pattern.split('*').map(escapeRegExp).join('[A-Za-z0-9_-]{1,64}')}$`);
+  return re.test(room);
+}
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The first policy, in config order, that the caller holds and that covers the room. */
+export function roomPolicyFor(room: string, policies: readonly RoomPolicy[], held: ReadonlySet<string>): RoomPolicy | undefined {
+  return policies.find((p) => held.has(p.name) && p.rooms.some((pattern) => roomMatches(pattern, room)));
+}
+
+export interface VideoGrant {
+  room: string;
+  roomJoin: true;
+  canPublish: boolean;
+  canSubscribe: boolean;
+  canPublishData: boolean;
+  canPublishSources?: string[];
+  canUpdateOwnMetadata: boolean;
+  hidden?: true;
+}
+
+export interface RoomTokenClaims {
+  iss: string;
+  sub: string;
+  nbf: number;
+  exp: number;
+  name?: string;
+  metadata?: string;
+  attributes?: Record<string, string>;
+  video: VideoGrant;
+}
+
+export interface RoomTokenInput {
+  apiKey: string;
+  identity: string;
+  room: string;
+  policy: RoomPolicy;
+  now: Date;
+  ttlSeconds: number;
+  name?: string;
+  metadata?: string;
+  attributes?: Record<string, string>;
+}
+
+/** Only the grants listed here can ever be written: no admin, create, record or ingress grant. */
+export function roomTokenClaims(input: RoomTokenInput): RoomTokenClaims {
+  if (input.room.length === 0) throw new RangeError('a room token must name its room');
+  const g = input.policy.grants;
+  const now = epochSeconds(input.now);
+  const video: VideoGrant = {
+    room: input.room,
+    roomJoin: true,
+    // Set explicitly: LiveKit treats unset canPublish/canSubscribe as true.
+    canPublish: g.canPublish,
+    canSubscribe: g.canSubscribe,
+    canPublishData: g.canPublishData,
+    canUpdateOwnMetadata: g.canUpdateOwnMetadata,
+  };
+  if (g.canPublish && g.canPublishSources) video.canPublishSources = [...g.canPublishSources];
+  if (g.hidden) video.hidden = true;
+  const claims: RoomTokenClaims = { iss: input.apiKey, sub: input.identity, nbf: now, exp: now + input.ttlSeconds, video };
+  if (input.name) claims.name = input.name;
+  if (input.metadata) claims.metadata = input.metadata;
+  if (input.attributes && Object.keys(input.attributes).length) claims.attributes = { ...input.attributes };
+  return claims;
+}
+
+/** HS256, pinned; the secret is a KeyObject parsed once per refresh. */
+export function signRoomToken(claims: RoomTokenClaims, apiSecret: KeyObject): string {
+  return jwt.sign(claims, apiSecret, { algorithm: 'HS256', header: { alg: 'HS256', typ: 'JWT' }, noTimestamp: true });
+}
+
+const E2EE_SALT = Buffer.from('token-vending/livekit-e2ee', 'utf8');
+
+/**
+ * The room's shared E2EE key: HKDF-SHA256(master, salt "token-vending/livekit-e2ee",
+ * info "v1|<epoch>|<room>", 32 bytes), standard base64. Same for every participant of a
+ * room; another room or epoch gives an unrelated key.
+ */
+export function e2eeKey(master: KeyObject, room: string, epoch: number): string {
+  const info = Buffer.from(`v1|${epoch}|${room}`, 'utf8');
+  return Buffer.from(hkdfSync('sha256', master, E2EE_SALT, info, 32)).toString('base64');
+}

@@ -1,0 +1,97 @@
+import { createSecretKey } from 'node:crypto';
+import { jwtVerify } from 'jose';
+import { TokenVerifier } from 'livekit-server-sdk';
+import { describe, expect, it } from 'vitest';
+import { parseConfig, type RoomPolicy } from '../../lib/config';
+import { parseLiveKitCredentials, SecretFormatError } from '../../lambda/secrets/keys';
+import { e2eeKey, roomMatches, roomPolicyFor, roomTokenClaims, signRoomToken } from '../../lambda/tokens/room';
+
+const policies = parseConfig({
+  channels: [{ id: 'a', arn: 'arn:aws:ivs:us-east-1:123456789012:channel/Abc' }],
+  livekit: {
+    url: 'wss://lk.example.com',
+    roomPolicies: [
+      { name: 'speakers', rooms: ['stage-*'], grants: { canPublish: true, canPublishData: true, canPublishSources: ['camera', 'microphone'] } },
+      { name: 'audience', rooms: ['stage-*', 'lobby'], grants: {} },
+    ],
+  },
+  entitlements: [{ name: 'e', roomPolicies: ['speakers', 'audience'] }],
+}).livekit!.roomPolicies;
+const [speakers, audience] = policies as [RoomPolicy, RoomPolicy];
+
+describe('roomMatches', () => {
+  it.each([
+    ['lobby', 'lobby', true],
+    ['lobby', 'lobby2', false],
+    ['stage-*', 'stage-1', true],
+    ['stage-*', 'stage-', false],
+    ['stage-*', 'stage-a.b', false],
+    ['stage-*', 'xstage-1', false],
+    ['a.b-*', 'axb-1', false],
+  ])('%s vs %s -> %s', (pattern, room, expected) => expect(roomMatches(pattern, room)).toBe(expected));
+});
+
+describe('roomPolicyFor', () => {
+  it('takes the first held policy in config order that covers the room', () => {
+    expect(roomPolicyFor('stage-1', policies, new Set(['audience', 'speakers']))?.name).toBe('speakers');
+    expect(roomPolicyFor('stage-1', policies, new Set(['audience']))?.name).toBe('audience');
+    expect(roomPolicyFor('lobby', policies, new Set(['speakers']))).toBeUndefined();
+    expect(roomPolicyFor('backstage', policies, new Set(['speakers', 'audience']))).toBeUndefined();
+  });
+});
+
+describe('roomTokenClaims', () => {
+  const now = new Date('2026-01-01T00:00:00.500Z');
+  const base = { apiKey: 'APIkey', identity: 'u1', room: 'stage-1', now, ttlSeconds: 900 };
+  it('sets iss, sub, nbf, exp in seconds, the room and explicit grants', () => {
+    const c = roomTokenClaims({ ...base, policy: audience });
+    expect(c).toEqual({
+      iss: 'APIkey', sub: 'u1', nbf: 1767225600, exp: 1767226500,
+      video: { room: 'stage-1', roomJoin: true, canPublish: false, canSubscribe: true, canPublishData: false, canUpdateOwnMetadata: false },
+    });
+  });
+  it('writes publish sources only for publishers, and never an admin grant', () => {
+    const c = roomTokenClaims({ ...base, policy: speakers, name: 'Ann', attributes: { seat: '3' } });
+    expect(c.video.canPublishSources).toEqual(['camera', 'microphone']);
+    expect(c.name).toBe('Ann');
+    expect(c.attributes).toEqual({ seat: '3' });
+    for (const grant of ['roomAdmin', 'roomCreate', 'roomList', 'roomRecord', 'ingressAdmin', 'recorder', 'agent', 'destinationRoom']) {
+      expect(c.video).not.toHaveProperty(grant);
+    }
+  });
+  it('refuses an empty room', () => {
+    expect(() => roomTokenClaims({ ...base, room: '', policy: audience })).toThrow(/room/);
+  });
+  it('signs HS256 so that LiveKit\'s TokenVerifier accepts it, and refuses a wrong secret', async () => {
+    const secret = 'a'.repeat(40);
+    const token = signRoomToken(roomTokenClaims({ ...base, now: new Date(), policy: speakers }), createSecretKey(Buffer.from(secret)));
+    const claims = await new TokenVerifier('APIkey', secret).verify(token);
+    expect(claims.video?.room).toBe('stage-1');
+    await expect(new TokenVerifier('APIkey', 'b'.repeat(40)).verify(token)).rejects.toThrow();
+    await expect(new TokenVerifier('OtherKey', secret).verify(token)).rejects.toThrow();
+    await expect(jwtVerify(token, new TextEncoder().encode(secret), { algorithms: ['HS256'] })).resolves.toBeTruthy();
+  });
+});
+
+describe('e2eeKey', () => {
+  const master = createSecretKey(Buffer.from('correct-horse-battery-staple-0123456789'));
+  // Vectors from `openssl kdf -keylen 32 -kdfopt digest:SHA256 -kdfopt key:... -kdfopt salt:token-vending/livekit-e2ee -kdfopt info:'v1|<epoch>|<room>' -binary HKDF | base64`.
+  it('matches the known-answer vectors', () => {
+    expect(e2eeKey(master, 'demo', 1)).toBe('64ENihJ1gUGkPUGOncNM+n80uG8p/bYB4vVhBCu8pr4=');
+    expect(e2eeKey(master, 'demo', 2)).toBe('UIsvxVti6kYLVswDRGX6RPZt0soHLKeOChSFtzlP+SU=');
+  });
+  it('is 256 bits and differs per room', () => {
+    expect(Buffer.from(e2eeKey(master, 'a', 1), 'base64')).toHaveLength(32);
+    expect(e2eeKey(master, 'a', 1)).not.toBe(e2eeKey(master, 'b', 1));
+  });
+});
+
+describe('parseLiveKitCredentials', () => {
+  it('refuses a deployed secret under 32 characters, names no value', () => {
+    expect(() => parseLiveKitCredentials(JSON.stringify({ apiKey: 'k', apiSecret: 'secret' }))).toThrow(/at least 32/);
+    expect(parseLiveKitCredentials(JSON.stringify({ apiKey: 'k', apiSecret: 'secret' }), 1).apiKey).toBe('k');
+  });
+  it.each(['not json', '{}', '{"apiKey": "k"}', '{"apiKey": 1, "apiSecret": "' + 'x'.repeat(40) + '"}'])('refuses %s', (raw) => {
+    expect(() => parseLiveKitCredentials(raw)).toThrow(SecretFormatError);
+  });
+});
