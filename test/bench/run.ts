@@ -8,9 +8,11 @@
  */
 import { createHmac, createSecretKey, randomBytes, sign } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import { AccessToken } from 'livekit-server-sdk';
 import { devConfig } from '../../lib/config';
 import { playbackClaims, signPlaybackToken } from '../../lambda/tokens/playback';
 import { turnCredentials } from '../../lambda/tokens/turn';
+import { roomTokenClaims, signRoomToken } from '../../lambda/tokens/room';
 import { p384KeyPair } from '../support/keys';
 import { writeTempFile } from '../support/local-server';
 import { measure, report } from './harness';
@@ -33,6 +35,11 @@ const turnSecret = randomBytes(32).toString('base64url');
 process.env.TURN_STATIC_AUTH_SECRET = turnSecret;
 const { handler } = await import('../../lambda/handlers/playback-tokens');
 const { handler: turnHandler } = await import('../../lambda/handlers/turn-credentials');
+const lkSecret = randomBytes(30).toString('base64url');
+process.env.LIVEKIT_API_KEY = 'APIbench';
+process.env.LIVEKIT_API_SECRET = lkSecret;
+process.env.LIVEKIT_E2EE_SECRET_FILE = writeTempFile('bench-e2ee', randomBytes(32).toString('base64url'));
+const { handler: roomHandler } = await import('../../lambda/handlers/room-tokens');
 const event = {
   version: '2.0', routeKey: 'POST /v1/playback-tokens', rawPath: '/v1/playback-tokens', rawQueryString: '',
   headers: { 'content-type': 'application/json', origin: 'http://localhost:3000' },
@@ -40,10 +47,20 @@ const event = {
   body: JSON.stringify({ channel: 'demo' }), isBase64Encoded: false,
 } as unknown as Parameters<typeof handler>[0];
 const turnEvent = { ...event, routeKey: 'POST /v1/turn-credentials', rawPath: '/v1/turn-credentials', body: undefined, headers: {} } as typeof event;
-for (const [h, e] of [[handler, event], [turnHandler, turnEvent]] as const) {
+const roomEvent = { ...event, routeKey: 'POST /v1/room-tokens', rawPath: '/v1/room-tokens', body: JSON.stringify({ room_name: 'demo', participant_name: 'Bench' }) } as typeof event;
+for (const [h, e] of [[handler, event], [turnHandler, turnEvent], [roomHandler, roomEvent]] as const) {
   const first = await h(e);
-  if (first.statusCode !== 200) throw new Error(`handler answered ${first.statusCode}: ${first.body}`);
+  if (first.statusCode !== 200 && first.statusCode !== 201) throw new Error(`handler answered ${first.statusCode}: ${first.body}`);
 }
+
+// LiveKit baseline: LiveKit's own server SDK minting the same grant.
+const demoPolicy = config.livekit!.roomPolicies[0]!;
+const lkKey = createSecretKey(Buffer.from(lkSecret));
+const sdkRoomToken = () => {
+  const at = new AccessToken('APIbench', lkSecret, { identity: 'bench-user', name: 'Bench', ttl: 900 });
+  at.addGrant({ room: 'demo', roomJoin: true, canPublish: true, canSubscribe: true, canPublishData: true, canUpdateOwnMetadata: false });
+  return at.toJwt();
+};
 
 // TURN baseline: the bare HMAC-SHA1 over "<expiry>:<user>" with the string secret.
 const turnKey = createSecretKey(Buffer.from(turnSecret));
@@ -62,13 +79,20 @@ const turnOurs = await measure('turnCredentials (KeyObject)', () =>
   turnCredentials({ userId: 'bench-user-id', now: new Date(), ttlSeconds: 3600, key: turnKey, uris: turnUris }),
 );
 const turnFull = await measure('turn handler, warm', () => turnHandler(turnEvent));
+const lkSdk = await measure('livekit-server-sdk AccessToken.toJwt', sdkRoomToken);
+const roomOurs = await measure('signRoomToken (KeyObject)', () =>
+  signRoomToken(roomTokenClaims({ apiKey: 'APIbench', identity: 'bench-user', room: 'demo', policy: demoPolicy, now: new Date(), ttlSeconds: 900, name: 'Bench' }), lkKey),
+);
+const roomFull = await measure('room handler, warm', () => roomHandler(roomEvent));
 
-const ok = report([baseline, ours, pem, full, turnBase, turnOurs, turnFull], [
+const ok = report([baseline, ours, pem, full, turnBase, turnOurs, turnFull, lkSdk, roomOurs, roomFull], [
   { subject: ours, baseline, maxRatio: 1.2 },
   { subject: full, baseline, maxRatio: 1.4 },
   { subject: turnOurs, baseline: turnBase, maxRatio: 2.5 },
   // The whole TURN request (parse, authorize, mint, JSON, log) still costs less than one ES384 signature.
   { subject: turnFull, baseline, maxRatio: 0.05 },
+  { subject: roomOurs, baseline: lkSdk, maxRatio: 1.0 },
+  { subject: roomFull, baseline: lkSdk, maxRatio: 1.2 },
 ]);
 console.log(`\nPEM re-parse penalty avoided: ${(pem.nsPerOp / ours.nsPerOp).toFixed(2)}x`);
 process.exit(ok ? 0 : 1);
