@@ -12,6 +12,8 @@
  *   LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET  default: what `livekit-server --dev` uses
  *   LIVEKIT_SECRET_ID         read {"apiKey","apiSecret"} from Secrets Manager instead
  *   LIVEKIT_E2EE_SECRET_FILE  E2EE master secret; default: generated once into .local/
+ *   AUTH_ISSUER, AUTH_AUDIENCE  emulate API Gateway's JWT authorizer (OIDC issuer; audiences, comma-separated)
+ *   AUTH_HMAC_KEYS            emulate the HMAC Lambda authorizer with these keys (JSON {"<key id>": "<key>"})
  *   PORT, HOST                listen address (default 8080, 127.0.0.1)
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -19,6 +21,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { devConfig, parseConfig, type TokenVendingConfig } from '../lib/config';
+import { devIdentity, jwtAuthorizer, lambdaAuthorizer, type Authorize } from '../lambda/local/authorizers';
 
 const LOCAL_DIR = resolve(process.env.TOKEN_VENDING_LOCAL_DIR ?? '.local');
 const DEV_CLAIMS = { sub: 'local-dev-user', iss: 'urn:token-vending:local-dev' };
@@ -67,6 +70,26 @@ function ensureDevTurnSecret(): string {
   return path;
 }
 
+async function chooseAuthorizer(): Promise<Authorize> {
+  const issuer = process.env.AUTH_ISSUER;
+  if (issuer) {
+    const audience = (process.env.AUTH_AUDIENCE ?? '').split(',').map((a) => a.trim()).filter(Boolean);
+    if (!audience.length) throw new Error('AUTH_ISSUER needs AUTH_AUDIENCE (the app client id(s), comma-separated)');
+    console.log(`Authentication: JWT from ${issuer} for audience ${audience.join(', ')} (as API Gateway's JWT authorizer)`);
+    return jwtAuthorizer(issuer, audience);
+  }
+  if (process.env.AUTH_HMAC_KEYS) {
+    const { handler } = await import('../lambda/handlers/hmac-authorizer');
+    console.log('Authentication: HMAC-signed requests (as the HMAC Lambda authorizer)');
+    return lambdaAuthorizer(handler);
+  }
+  console.warn(
+    '\n  !! DEV MODE: no authentication. Every request is treated as the signed-in user ' +
+      `"${DEV_CLAIMS.sub}".\n  !! Set AUTH_ISSUER and AUTH_AUDIENCE to require real sign-in. Never expose this server beyond your machine.\n`,
+  );
+  return devIdentity(DEV_CLAIMS);
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   process.env.TOKEN_VENDING_CONFIG = JSON.stringify(config);
@@ -89,12 +112,8 @@ async function main(): Promise<void> {
     console.log(`LiveKit room tokens for ${config.livekit.url} (API key "${process.env.LIVEKIT_API_KEY ?? 'from Secrets Manager'}")`);
   }
 
-  console.warn(
-    '\n  !! DEV MODE: no authentication. Every request is treated as the signed-in user ' +
-      `"${DEV_CLAIMS.sub}".\n  !! Never expose this server beyond your machine.\n`,
-  );
   const { createLocalServer } = await import('../lambda/local/server');
-  const server = await createLocalServer(config, async () => DEV_CLAIMS);
+  const server = await createLocalServer(config, await chooseAuthorizer());
   const port = Number(process.env.PORT ?? 8080);
   const host = process.env.HOST ?? '127.0.0.1';
   server.listen(port, host, () => {

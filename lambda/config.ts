@@ -17,6 +17,7 @@ const envSchema = z.object({
   TURN_SECRET_ID: optional,
   LIVEKIT_SECRET_ID: optional,
   LIVEKIT_E2EE_SECRET_ID: optional,
+  AUTH_HMAC_KEYS_SECRET_ID: optional,
   /** Local only: files or values in place of Secrets Manager. */
   PLAYBACK_PRIVATE_KEY_FILE: optional,
   TURN_SECRET_FILE: optional,
@@ -24,9 +25,10 @@ const envSchema = z.object({
   LIVEKIT_API_KEY: optional,
   LIVEKIT_API_SECRET: optional,
   LIVEKIT_E2EE_SECRET_FILE: optional,
+  AUTH_HMAC_KEYS: optional,
 });
 
-export type SecretName = 'playbackKey' | 'turnSecret' | 'livekit' | 'e2ee';
+export type SecretName = 'playbackKey' | 'turnSecret' | 'livekit' | 'e2ee' | 'hmacKeys';
 
 export interface RuntimeConfig {
   readonly config: TokenVendingConfig;
@@ -52,6 +54,7 @@ export function runtimeConfig(): RuntimeConfig {
         : undefined,
     ),
     e2ee: source(env.LIVEKIT_E2EE_SECRET_ID, env.LIVEKIT_E2EE_SECRET_FILE),
+    hmacKeys: source(env.AUTH_HMAC_KEYS_SECRET_ID, undefined, env.AUTH_HMAC_KEYS),
   };
   cached = deepFreeze({ config, secrets });
   return cached;

@@ -136,6 +136,13 @@ const entitlementSchema = z.strictObject({
 });
 export type EntitlementConfig = z.infer<typeof entitlementSchema>;
 
+const throttleSchema = z.strictObject({
+  /** Steady-state requests per second. */
+  rateLimit: z.number().positive().max(10_000).default(50),
+  /** Bucket size for bursts. */
+  burstLimit: z.int().positive().max(5_000).default(100),
+});
+
 const ACK_NO_AUTH = 'anyone who can reach the API can mint tokens';
 const authSchema = z.discriminatedUnion('type', [
   z.strictObject({
@@ -143,6 +150,12 @@ const authSchema = z.discriminatedUnion('type', [
     /** OIDC issuer URL (Cognito: https://cognito-idp.<region>.amazonaws.com/<pool id>). */
     issuer: z.url({ protocol: /^https$/, error: 'auth.issuer must be an https URL' }),
     audience: z.array(z.string().min(1)).min(1),
+  }),
+  z.strictObject({
+    /** Server-to-server: requests signed with shared keys, checked by a Lambda authorizer. */
+    type: z.literal('hmac'),
+    /** Existing secret with JSON {"<key id>": "<key>", ...}. Absent: the stack creates one. */
+    keysSecretArn: z.string().regex(SECRET_ARN, 'must be a full Secrets Manager secret ARN').optional(),
   }),
   z.strictObject({
     type: z.literal('none'),
@@ -186,6 +199,13 @@ export const configSchema = z
     livekit: livekitSchema.optional(),
     entitlements: z.array(entitlementSchema).min(1, 'at least one entitlement is needed, or nobody gets a token'),
     auth: authSchema.optional(),
+    /** Abuse limits: stage-wide throttling, and overrides per route key ("POST /v1/room-tokens"). */
+    api: z
+      .strictObject({
+        throttle: throttleSchema.prefault({}),
+        routeThrottle: z.record(z.string().regex(/^(GET|POST) \/v1\/[a-z-]+$/, 'route key like "POST /v1/room-tokens"'), throttleSchema).default({}),
+      })
+      .prefault({}),
   })
   .superRefine((c, ctx) => {
     const ids = new Set<string>();

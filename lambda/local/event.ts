@@ -1,7 +1,7 @@
 /**
  * node:http request -> API Gateway HTTP API (payload v2.0) event, the way API Gateway builds
- * it: lower-case headers joined with ",", cookies apart, the JWT authorizer's claims in
- * `requestContext.authorizer.jwt.claims`.
+ * it: lower-case headers joined with ",", cookies apart. The authorizer's result is added by
+ * the server (`authorizers.ts`).
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -11,7 +11,6 @@ export function apiGatewayEvent(
   req: IncomingMessage,
   body: Buffer,
   routeKey: string,
-  claims: Record<string, unknown> | undefined,
 ): HttpEvent {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
@@ -48,7 +47,6 @@ export function apiGatewayEvent(
       stage: '$default',
       time: now.toISOString(),
       timeEpoch: now.getTime(),
-      authorizer: { principalId: '', integrationLatency: 0, jwt: { claims: (claims ?? {}) as Record<string, string>, scopes: [] } },
     },
     body: body.length ? (textual ? body.toString('utf8') : body.toString('base64')) : undefined,
     isBase64Encoded: !textual,

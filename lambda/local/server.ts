@@ -5,23 +5,22 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { HttpHandler, HttpResult } from '../http/handler';
-import { internalError, payloadTooLarge, problemResponse } from '../http/problem';
+import { internalError, payloadTooLarge, problemResponse, ProblemError } from '../http/problem';
 import type { TokenVendingConfig } from '../../lib/config';
 import { activeRoutes } from '../http/routes';
+import type { Authorize } from './authorizers';
 import { apiGatewayEvent } from './event';
 
 /** API Gateway's own payload limit; the handlers enforce their much smaller one. */
 const API_GATEWAY_MAX_BODY = 10 * 1024 * 1024;
 
-/** Claims the authorizer would pass for this request (undefined: none). */
-export type Identify = (req: IncomingMessage) => Promise<Record<string, unknown> | undefined>;
 
 async function loadHandler(name: string): Promise<HttpHandler> {
   const mod = (await import(`../handlers/${name}.ts`)) as { handler: HttpHandler };
   return mod.handler;
 }
 
-export async function createLocalServer(config: TokenVendingConfig, identify: Identify): Promise<Server> {
+export async function createLocalServer(config: TokenVendingConfig, authorize: Authorize): Promise<Server> {
   const routes = new Map<string, HttpHandler>();
   for (const r of activeRoutes(config)) routes.set(`${r.method} ${r.path}`, await loadHandler(r.handler));
   const fallback = await loadHandler('not-found');
@@ -33,8 +32,17 @@ export async function createLocalServer(config: TokenVendingConfig, identify: Id
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
       const key = `${req.method} ${path}`;
       const handler = routes.get(key);
-      const event = apiGatewayEvent(req, body, handler ? key : '$default', await identify(req));
-      result = await (handler ?? fallback)(event);
+      const event = apiGatewayEvent(req, body, handler ? key : '$default');
+      // Every route, $default included, sits behind the authorizer, as in the stack.
+      const auth = await authorize(event);
+      if (auth.kind === 'deny') {
+        const title = auth.status === 401 ? 'Unauthorized' : 'Forbidden';
+        result = problemResponse(new ProblemError(auth.status, auth.status === 401 ? 'unauthenticated' : 'forbidden', title, auth.detail));
+      } else {
+        const authorizer = auth.kind === 'jwt' ? { jwt: { claims: auth.claims, scopes: [] } } : { lambda: auth.context };
+        Object.assign(event.requestContext, { authorizer });
+        result = await (handler ?? fallback)(event);
+      }
     } catch (err) {
       result = problemResponse(err instanceof BodyTooLarge ? payloadTooLarge(API_GATEWAY_MAX_BODY) : internalError());
     }

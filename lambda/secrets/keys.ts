@@ -100,3 +100,22 @@ export function parseE2eeSecret(raw: RawSecret): KeyObject {
   if (text.length < 32) throw new SecretFormatError('the E2EE master secret must be at least 32 characters');
   return createSecretKey(Buffer.from(text, 'utf8'));
 }
+
+/** HMAC request-signing keys: JSON {"<key id>": "<key of at least 32 characters>", ...}. */
+export function parseHmacKeys(raw: RawSecret): Map<string, KeyObject> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(asText(raw));
+  } catch {
+    throw new SecretFormatError('HMAC keys must be JSON {"<key id>": "<key>"}');
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || Object.keys(parsed).length === 0) {
+    throw new SecretFormatError('HMAC keys must be a non-empty JSON object {"<key id>": "<key>"}');
+  }
+  return new Map(
+    Object.entries(parsed as Record<string, unknown>).map(([id, value]) => {
+      if (typeof value !== 'string' || value.length < 32) throw new SecretFormatError(`HMAC key "${id}" must be a string of at least 32 characters`);
+      return [id, createSecretKey(Buffer.from(value, 'utf8'))] as const;
+    }),
+  );
+}
