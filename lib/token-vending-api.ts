@@ -5,6 +5,7 @@
 import { CfnOutput, Duration } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  CfnStage,
   CorsHttpMethod,
   HttpNoneAuthorizer,
   HttpApi,
@@ -13,7 +14,7 @@ import {
   LogGroupLogDestination,
   type IHttpRouteAuthorizer,
 } from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpJwtAuthorizer, HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -21,6 +22,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { TokenVendingConfig } from './config';
 import { TokenFunction } from './token-function';
+import { HMAC_HEADERS } from '../lambda/http/hmac';
 import { activeRoutes } from '../lambda/http/routes';
 
 export interface TokenVendingSecrets {
@@ -31,6 +33,8 @@ export interface TokenVendingSecrets {
   readonly livekit?: ISecret;
   /** Required when a room policy sets `e2ee`. */
   readonly e2ee?: ISecret;
+  /** Required when `auth.type` is `hmac`: JSON {"<key id>": "<key>"}. */
+  readonly hmacKeys?: ISecret;
 }
 
 type SecretUse = { env: string; secret: keyof TokenVendingSecrets; optional?: boolean };
@@ -42,13 +46,12 @@ const ROUTE_SECRETS: Record<string, SecretUse[]> = {
     { env: 'LIVEKIT_SECRET_ID', secret: 'livekit' },
     { env: 'LIVEKIT_E2EE_SECRET_ID', secret: 'e2ee', optional: true },
   ],
+  'hmac-authorizer': [{ env: 'AUTH_HMAC_KEYS_SECRET_ID', secret: 'hmacKeys' }],
 };
 
 export interface TokenVendingApiProps {
   readonly config: TokenVendingConfig;
   readonly secrets: TokenVendingSecrets;
-  /** Stage-wide limits (requests per second, burst). */
-  readonly throttle?: { rateLimit: number; burstLimit: number };
 }
 
 /** Lambda environment variables share a 4 KB budget. */
@@ -69,16 +72,10 @@ export class TokenVendingApi extends Construct {
       );
     }
 
-    const authorizer: IHttpRouteAuthorizer =
-      config.auth?.type === 'jwt'
-        ? new HttpJwtAuthorizer('CallerJwt', config.auth.issuer, { jwtAudience: config.auth.audience })
-        : new HttpNoneAuthorizer();
+    const configEnv = { TOKEN_VENDING_CONFIG: configJson };
+    const authorizer = this.authorizer(config, props.secrets, configEnv);
 
-    const fallback = new TokenFunction(this, 'NotFound', {
-      handler: 'not-found',
-      description: 'problem+json 404/405 for unmatched requests',
-    });
-    this.functions['not-found'] = fallback;
+    const fallback = this.tokenFunction('not-found', 'problem+json 404/405 for unmatched requests', props.secrets, configEnv);
 
     this.httpApi = new HttpApi(this, 'HttpApi', {
       description: 'Token vending for private streams',
@@ -101,7 +98,7 @@ export class TokenVendingApi extends Construct {
       httpApi: this.httpApi,
       stageName: '$default',
       autoDeploy: true,
-      throttle: props.throttle ?? { rateLimit: 50, burstLimit: 100 },
+      throttle: config.api.throttle,
       accessLogSettings: {
         destination: new LogGroupLogDestination(accessLogs),
         // No query strings, no headers, no bodies: nothing here can carry a token.
@@ -118,28 +115,22 @@ export class TokenVendingApi extends Construct {
       },
     });
 
+    const routeKeys = activeRoutes(config).map((r) => `${r.method} ${r.path}`);
+    for (const key of Object.keys(config.api.routeThrottle)) {
+      if (!routeKeys.includes(key)) throw new Error(`api.routeThrottle: no route "${key}" (routes: ${routeKeys.join(', ')})`);
+    }
+    if (Object.keys(config.api.routeThrottle).length) {
+      (this.stage.node.defaultChild as CfnStage).routeSettings = Object.fromEntries(
+        Object.entries(config.api.routeThrottle).map(([key, t]) => [key, { ThrottlingRateLimit: t.rateLimit, ThrottlingBurstLimit: t.burstLimit }]),
+      );
+    }
+
     for (const route of activeRoutes(config)) {
-      const uses = (ROUTE_SECRETS[route.handler] ?? []).flatMap((u) => {
-        const secret = props.secrets[u.secret];
-        if (!secret && !u.optional) throw new Error(`${route.method} ${route.path} needs the ${u.secret} secret`);
-        return secret ? [{ env: u.env, secret }] : [];
-      });
-      const f = new TokenFunction(this, pascal(route.handler), {
-        handler: route.handler,
-        description: `${route.method} ${route.path}`,
-        environment: { TOKEN_VENDING_CONFIG: configJson, ...Object.fromEntries(uses.map((u) => [u.env, u.secret.secretArn])) },
-      });
-      // Only this route's own secrets, and only GetSecretValue on them.
-      if (uses.length) {
-        f.role.addToPolicy(
-          new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: uses.map((u) => u.secret.secretArn) }),
-        );
-      }
+      const f = this.tokenFunction(route.handler, `${route.method} ${route.path}`, props.secrets, configEnv);
       if (route.handler === 'playback-tokens') {
         const lookup = config.channels.filter((c) => !c.playbackUrl).map((c) => c.arn);
         if (lookup.length) f.role.addToPolicy(new PolicyStatement({ actions: ['ivs:GetChannel'], resources: lookup }));
       }
-      this.functions[route.handler] = f;
       this.httpApi.addRoutes({
         path: route.path,
         methods: [route.method as HttpMethod],
@@ -148,6 +139,44 @@ export class TokenVendingApi extends Construct {
     }
 
     new CfnOutput(this, 'Url', { value: this.stage.url, description: 'Base URL of the token API' });
+  }
+
+  /** A function for a handler, with exactly its own secrets (GetSecretValue only) in its role and environment. */
+  private tokenFunction(handler: string, description: string, secrets: TokenVendingSecrets, env: Record<string, string>): TokenFunction {
+    const uses = (ROUTE_SECRETS[handler] ?? []).flatMap((u) => {
+      const secret = secrets[u.secret];
+      if (!secret && !u.optional) throw new Error(`${description} needs the ${u.secret} secret`);
+      return secret ? [{ env: u.env, secret }] : [];
+    });
+    const f = new TokenFunction(this, pascal(handler), {
+      handler,
+      description,
+      environment: { ...env, ...Object.fromEntries(uses.map((u) => [u.env, u.secret.secretArn])) },
+    });
+    if (uses.length) {
+      f.role.addToPolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: uses.map((u) => u.secret.secretArn) }));
+    }
+    this.functions[handler] = f;
+    return f;
+  }
+
+  /** Who may call: API Gateway's JWT authorizer, the HMAC Lambda authorizer, or (acknowledged) nobody checks. */
+  private authorizer(config: TokenVendingConfig, secrets: TokenVendingSecrets, env: Record<string, string>): IHttpRouteAuthorizer {
+    switch (config.auth?.type) {
+      case 'jwt':
+        return new HttpJwtAuthorizer('CallerJwt', config.auth.issuer, { jwtAudience: [...config.auth.audience] });
+      case 'hmac': {
+        const f = this.tokenFunction('hmac-authorizer', 'HMAC request authorizer', secrets, env);
+        return new HttpLambdaAuthorizer('CallerHmac', f.fn, {
+          responseTypes: [HttpLambdaResponseType.SIMPLE],
+          identitySource: Object.values(HMAC_HEADERS).map((h) => `$request.header.${h}`),
+          // Every signature is different: caching would only add a replay window.
+          resultsCacheTtl: Duration.seconds(0),
+        });
+      }
+      default:
+        return new HttpNoneAuthorizer();
+    }
   }
 }
 

@@ -52,6 +52,16 @@ export class TokenVendingStack extends Stack {
             output: 'E2EE master secret (never leaves the room function)',
           })
         : undefined,
+      hmacKeys:
+        config.auth?.type === 'hmac'
+          ? this.secret('HmacKeys', config.auth.keysSecretArn, {
+              description: 'Keys of HMAC-signed server-to-server requests: JSON {"<key id>": "<key>"} (keys at least 32 characters)',
+              generate: { template: {}, key: 'backend-1' },
+              rotationReason:
+                'A new signing key must reach the calling backends first; rotation is adding a key id, moving backends to it, then removing the old one (README).',
+              output: 'HMAC signing keys for your backends (never ship them to a browser)',
+            })
+          : undefined,
     };
 
     this.api = new TokenVendingApi(this, 'Api', { config, secrets: this.secrets });

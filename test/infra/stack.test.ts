@@ -155,8 +155,26 @@ describe('the HTTP API', () => {
     });
   });
 
-  it('sends unmatched requests to the problem+json fallback', () => {
-    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: '$default' });
+  it('sends unmatched requests to the problem+json fallback, behind the same authorizer', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: '$default', AuthorizationType: 'JWT' });
+  });
+
+  it('puts every route behind an authorizer', () => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')) as any[];
+    expect(routes.length).toBe(4);
+    for (const r of routes) {
+      expect(r.Properties.AuthorizationType, r.Properties.RouteKey).toBe('JWT');
+      expect(r.Properties.AuthorizerId).toBeDefined();
+    }
+  });
+
+  it('throttles per route where the config says so', () => {
+    const { template: t } = synth({ api: { throttle: { rateLimit: 20, burstLimit: 40 }, routeThrottle: { 'POST /v1/room-tokens': { rateLimit: 5, burstLimit: 10 } } } });
+    t.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
+      RouteSettings: { 'POST /v1/room-tokens': { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 } },
+    });
+    expect(() => synth({ api: { routeThrottle: { 'POST /v1/nothing-here': { rateLimit: 1 } } } })).toThrow(/no route "POST \/v1\/nothing-here"/);
   });
 
   it('has a $default stage with access logs and throttling', () => {
@@ -171,6 +189,38 @@ describe('the HTTP API', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
       CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://watch.example.com'] }),
     });
+  });
+});
+
+describe('HMAC authentication', () => {
+  const { template: t, app: hmacApp } = synth({ auth: { type: 'hmac' } });
+
+  it('puts every route behind the Lambda authorizer, uncached, with the signature headers as identity sources', () => {
+    t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      EnableSimpleResponses: true,
+      AuthorizerPayloadFormatVersion: '2.0',
+      AuthorizerResultTtlInSeconds: 0,
+      IdentitySource: ['x-tv-key-id', 'x-tv-timestamp', 'x-tv-subject', 'x-tv-content-sha256', 'x-tv-signature'].map((h) => `$request.header.${h}`),
+    });
+    for (const r of Object.values(t.findResources('AWS::ApiGatewayV2::Route')) as any[]) {
+      expect(r.Properties.AuthorizationType, r.Properties.RouteKey).toBe('CUSTOM');
+    }
+  });
+
+  it('lets the authorizer read the HMAC keys and nothing else, and no route function read them', () => {
+    const keysId = Object.keys(t.findResources('AWS::SecretsManager::Secret')).find((id) => id.startsWith('HmacKeys'))!;
+    const statements = statementsOf(t, 'HMAC request authorizer');
+    expect(statements.filter((s: any) => s.Action === 'secretsmanager:GetSecretValue')).toEqual([
+      { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: keysId } },
+    ]);
+    for (const route of ['POST /v1/playback-tokens', 'POST /v1/turn-credentials', 'POST /v1/room-tokens']) {
+      expect(JSON.stringify(statementsOf(t, route))).not.toContain(keysId);
+    }
+  });
+
+  it('is clean under cdk-nag', () => {
+    expect(new AwsSolutionsChecks(hmacApp).validateScope(hmacApp).violations.map((v) => v.ruleName)).toEqual([]);
   });
 });
 
