@@ -13,6 +13,15 @@ function asText(raw: RawSecret): string {
   return typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8');
 }
 
+/** JSON.parse whose error names what failed to parse, never the text. */
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new SecretFormatError(`${what} is not valid JSON`);
+  }
+}
+
 /**
  * The IVS playback signing key: PEM (SEC1 `EC PRIVATE KEY` or PKCS#8 `PRIVATE KEY`) as
  * SecretString or SecretBinary, or JSON `{"privateKey": "<PEM>", ...}`. Must be ECDSA P-384.
@@ -20,13 +29,7 @@ function asText(raw: RawSecret): string {
 export function parsePlaybackKey(raw: RawSecret): KeyObject {
   let pem = asText(raw).trim();
   if (pem.startsWith('{')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(pem);
-    } catch {
-      throw new SecretFormatError('playback key secret looks like JSON but does not parse');
-    }
-    const field = (parsed as { privateKey?: unknown }).privateKey;
+    const field = (parseJson(pem, 'playback key secret') as { privateKey?: unknown } | null)?.privateKey;
     if (typeof field !== 'string') throw new SecretFormatError('playback key JSON has no string "privateKey" field');
     pem = field.trim();
   }
@@ -54,13 +57,7 @@ export function parseTurnSecrets(raw: RawSecret): KeyObject[] {
   const text = asText(raw).trim();
   let values: unknown[] = [text];
   if (text.startsWith('{')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw new SecretFormatError('TURN secret looks like JSON but does not parse');
-    }
-    const list = (parsed as { secrets?: unknown }).secrets;
+    const list = (parseJson(text, 'TURN secret') as { secrets?: unknown } | null)?.secrets;
     if (!Array.isArray(list) || list.length === 0) throw new SecretFormatError('TURN secret JSON needs a non-empty "secrets" array');
     values = list;
   }
@@ -80,12 +77,7 @@ export const LIVEKIT_MIN_SECRET_LENGTH = 32;
 
 /** LiveKit credentials: JSON `{"apiKey", "apiSecret"}`. */
 export function parseLiveKitCredentials(raw: RawSecret, minSecretLength = LIVEKIT_MIN_SECRET_LENGTH): LiveKitCredentials {
-  let parsed: { apiKey?: unknown; apiSecret?: unknown };
-  try {
-    parsed = JSON.parse(asText(raw)) as typeof parsed;
-  } catch {
-    throw new SecretFormatError('LiveKit credentials must be JSON {"apiKey", "apiSecret"}');
-  }
+  const parsed = parseJson(asText(raw), 'LiveKit credentials {"apiKey", "apiSecret"}') as { apiKey?: unknown; apiSecret?: unknown } | null;
   const { apiKey, apiSecret } = parsed ?? {};
   if (typeof apiKey !== 'string' || apiKey.length === 0) throw new SecretFormatError('LiveKit credentials have no "apiKey"');
   if (typeof apiSecret !== 'string' || apiSecret.length < minSecretLength) {
@@ -103,12 +95,7 @@ export function parseE2eeSecret(raw: RawSecret): KeyObject {
 
 /** HMAC request-signing keys: JSON {"<key id>": "<key of at least 32 characters>", ...}. */
 export function parseHmacKeys(raw: RawSecret): Map<string, KeyObject> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(asText(raw));
-  } catch {
-    throw new SecretFormatError('HMAC keys must be JSON {"<key id>": "<key>"}');
-  }
+  const parsed = parseJson(asText(raw), 'HMAC keys {"<key id>": "<key>"}');
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || Object.keys(parsed).length === 0) {
     throw new SecretFormatError('HMAC keys must be a non-empty JSON object {"<key id>": "<key>"}');
   }

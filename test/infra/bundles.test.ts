@@ -1,0 +1,113 @@
+/**
+ * The artifacts `cdk deploy` would upload: each function's esbuild bundle (ESM, minified,
+ * `@aws-sdk/*` external as on the nodejs24.x runtime) is imported and invoked here, with
+ * its secrets read through the real AWS SDK from a loopback Secrets Manager. This catches
+ * what Template tests cannot: a bundle that fails to load (CommonJS inside ESM), a missing
+ * environment variable, a handler that only works from source.
+ */
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { App } from 'aws-cdk-lib';
+import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
+import { jwtVerify } from 'jose';
+import { TokenVerifier } from 'livekit-server-sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../lib/config';
+import { TokenVendingStack } from '../../lib/token-vending-stack';
+import { FAKE_AWS_ENV, fakeSecretsManager } from '../support/fake-aws';
+import { p384KeyPair } from '../support/keys';
+
+const OUTDIR = resolve('cdk.out/bundle-test'); // inside the project, so `@aws-sdk/*` resolves as on Lambda
+const keys = p384KeyPair();
+const lk = { apiKey: 'APIbundle', apiSecret: randomBytes(30).toString('base64url') };
+const hmacKey = randomBytes(32).toString('base64url');
+const arn = (n: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${n}-AbCdEf`;
+
+const config = parseConfig({
+  channels: [{ id: 'demo', arn: 'arn:aws:ivs:us-east-1:123456789012:channel/Demo', playbackUrl: 'https://x.playback.live-video.net/a.m3u8' }],
+  playback: { signingKeySecretArn: arn('playback') },
+  turn: { uris: ['turn:turn.example.com:3478'], secretArn: arn('turn') },
+  livekit: {
+    url: 'wss://lk.example.com', credentialsSecretArn: arn('livekit'), e2eeSecretArn: arn('e2ee'),
+    roomPolicies: [{ name: 'demo', rooms: ['demo'], e2ee: true }],
+  },
+  entitlements: [{ name: 'all', channels: ['*'], turn: true, roomPolicies: ['demo'] }],
+  auth: { type: 'hmac', keysSecretArn: arn('hmac') },
+});
+
+let sm: Awaited<ReturnType<typeof fakeSecretsManager>>;
+let stack: TokenVendingStack;
+const saved = { ...process.env };
+
+beforeAll(async () => {
+  sm = await fakeSecretsManager({
+    [arn('playback')]: { string: keys.sec1Pem },
+    [arn('turn')]: { string: JSON.stringify({ secrets: ['turn-secret-one', 'turn-secret-two'] }) },
+    [arn('livekit')]: { string: JSON.stringify(lk) },
+    [arn('e2ee')]: { string: randomBytes(32).toString('base64url') },
+    [arn('hmac')]: { string: JSON.stringify({ 'backend-1': hmacKey }) },
+  });
+  Object.assign(process.env, FAKE_AWS_ENV, { AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.url, POWERTOOLS_LOG_LEVEL: 'SILENT' });
+  const app = new App({ outdir: OUTDIR });
+  stack = new TokenVendingStack(app, 'Bundles', { config });
+  app.synth();
+});
+afterAll(async () => {
+  process.env = saved;
+  await sm?.close();
+  rmSync(OUTDIR, { recursive: true, force: true });
+});
+
+/** Import a function's bundle with exactly the environment the stack gives it. */
+async function deployed(handler: string) {
+  const fn = stack.api.functions[handler]!.fn;
+  const asset = fn.node.findChild('Code') as Asset;
+  const env = (stack.resolve((fn.node.defaultChild as any).environment) as { variables: Record<string, string> }).variables;
+  for (const k of Object.keys(process.env)) if (/_SECRET_ID$|^TOKEN_VENDING_CONFIG$/.test(k)) delete process.env[k];
+  Object.assign(process.env, env);
+  const mod = await import(`${pathToFileURL(join(OUTDIR, asset.assetPath, 'index.mjs')).href}?${handler}`);
+  return mod.handler as (e: unknown) => Promise<any>;
+}
+
+const event = (path: string, body: unknown) => ({
+  version: '2.0', routeKey: `POST ${path}`, rawPath: path, rawQueryString: '', headers: { 'content-type': 'application/json' },
+  requestContext: { requestId: 'r', http: { method: 'POST', path }, authorizer: { jwt: { claims: { sub: 'user-1', iss: 'https://idp' } } } },
+  body: JSON.stringify(body), isBase64Encoded: false,
+});
+
+describe('the deployed bundles', () => {
+  it('playback-tokens signs with the key from Secrets Manager', async () => {
+    const res = await (await deployed('playback-tokens'))(event('/v1/playback-tokens', { channel: 'demo' }));
+    expect(res.statusCode, res.body).toBe(200);
+    await expect(jwtVerify(JSON.parse(res.body).token, keys.publicKey, { algorithms: ['ES384'] })).resolves.toBeTruthy();
+  });
+
+  it('turn-credentials answers with credentials from the first TURN secret', async () => {
+    const res = await (await deployed('turn-credentials'))(event('/v1/turn-credentials', {}));
+    expect(res.statusCode, res.body).toBe(200);
+    expect(JSON.parse(res.body).iceServers).toHaveLength(1);
+  });
+
+  it('room-tokens mints a token LiveKit verifies, with an E2EE key', async () => {
+    const res = await (await deployed('room-tokens'))(event('/v1/room-tokens', { room_name: 'demo' }));
+    expect(res.statusCode, res.body).toBe(201);
+    const body = JSON.parse(res.body);
+    expect((await new TokenVerifier(lk.apiKey, lk.apiSecret).verify(body.participant_token)).video?.room).toBe('demo');
+    expect(body.e2ee_key).toBeTruthy();
+  });
+
+  it('not-found answers problem+json', async () => {
+    const res = await (await deployed('not-found'))({ ...event('/v1/playback-tokens', {}), routeKey: '$default', requestContext: { http: { method: 'GET', path: '/v1/playback-tokens' } } });
+    expect(res.statusCode).toBe(405);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+  });
+
+  it('hmac-authorizer reads its keys and refuses an unsigned request', async () => {
+    const authorize = await deployed('hmac-authorizer');
+    const res = await authorize({ version: '2.0', type: 'REQUEST', rawPath: '/v1/playback-tokens', headers: {}, requestContext: { requestId: 'r', http: { method: 'POST' } } });
+    expect(res).toEqual({ isAuthorized: false, context: {} });
+    expect(sm.calls.some((c) => c.body.SecretId === arn('hmac'))).toBe(true);
+  });
+});
