@@ -15,12 +15,12 @@ export interface SecretSource {
 }
 
 /**
- * SDK timeouts stay far below the function timeout (10 s): two attempts of at most 2.5 s.
+ * SDK timeouts stay far below the function timeout (10 s): two attempts of at most 3 s each.
  * A cached value keeps serving meanwhile, so only a cold start ever waits on this.
  */
 export const SDK_CLIENT_OPTIONS = {
   maxAttempts: 2,
-  requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_500 },
+  requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 },
 } as const;
 
 let provider: SecretsProvider | undefined;

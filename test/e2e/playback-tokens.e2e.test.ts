@@ -244,3 +244,41 @@ describe('npm start with no configuration', () => {
     expect(readFileSync(join(dir, 'playback-private.pem'), 'utf8')).toBe(before);
   });
 });
+
+describe('revocable tokens and strict origins', () => {
+  let strict: LocalServer;
+  beforeAll(async () => {
+    strict = await startLocalServer({
+      CONFIG_FILE: writeTempFile(
+        'config.json',
+        JSON.stringify({
+          ...config,
+          origins: { allow: ['https://watch.example.com'], strictOriginEnforcement: true },
+          playback: { viewerId: true, ttlSeconds: { default: 600, min: 30, max: 3600 } },
+        }),
+      ),
+      PLAYBACK_PRIVATE_KEY_FILE: writeTempFile('key.pem', keys.sec1Pem),
+    });
+  });
+  afterAll(() => strict?.stop());
+
+  it('carries a pseudonymous aws:viewer-id of at most 40 characters, stable per caller, and lives at most 600 s', async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const a = await verify((await jsonOf(await strict.post('/v1/playback-tokens', { channel: 'demo' }))).token);
+    const b = await verify((await jsonOf(await strict.post('/v1/playback-tokens', { channel: 'demo' }))).token);
+    expect(a['aws:viewer-id']).toMatch(/^[A-Za-z0-9_-]{1,40}$/);
+    expect(a['aws:viewer-id']).toBe(b['aws:viewer-id']);
+    expect(a['aws:viewer-id']).not.toContain('local-dev-user');
+    expect(a.exp as number).toBeLessThanOrEqual(before + 601);
+    const res = await strict.post('/v1/playback-tokens', { channel: 'demo', ttlSeconds: 601 });
+    expect(res.status).toBe(400);
+    expect((await jsonOf(res)).code).toBe('ttl_out_of_range');
+  });
+
+  it('sets aws:strict-origin-enforcement with the origin', async () => {
+    const { token } = await jsonOf(await strict.post('/v1/playback-tokens', { channel: 'demo' }, { origin: 'https://watch.example.com' }));
+    const claims = await verify(token);
+    expect(claims['aws:access-control-allow-origin']).toBe('https://watch.example.com');
+    expect(claims['aws:strict-origin-enforcement']).toBe(true);
+  });
+});
