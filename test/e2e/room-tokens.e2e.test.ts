@@ -3,6 +3,7 @@
  * TokenVerifier (livekit-server-sdk).
  */
 import { randomBytes } from 'node:crypto';
+import { TokenSource } from 'livekit-client';
 import { TokenVerifier } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonOf, startLocalServer, writeTempFile, type LocalServer } from '../support/local-server';
@@ -79,6 +80,21 @@ describe('a LiveKit token endpoint', () => {
   it('accepts null for absent fields and an empty room_config/attributes, as SDKs send them', async () => {
     const { res } = await request({ room_name: 'lobby', participant_identity: null, participant_name: null, participant_metadata: null, participant_attributes: {}, room_config: {} });
     expect(res.status).toBe(201);
+  });
+});
+
+describe("LiveKit's own client SDK", () => {
+  it('fetches through TokenSource.endpoint without glue', async () => {
+    const source = TokenSource.endpoint(`${server.url}/v1/room-tokens`, { headers: { 'x-app': 'test' } });
+    const { serverUrl, participantToken } = await source.fetch({ roomName: 'studio', participantName: 'Ann', participantIdentity: 'desk-1' });
+    expect(serverUrl).toBe('wss://livekit.example.com');
+    const claims = await verifier.verify(participantToken);
+    expect(claims).toMatchObject({ sub: 'desk-1', name: 'Ann', video: { room: 'studio', roomJoin: true } });
+  });
+
+  it('gets a 4xx, not a token, when it asks for agent dispatch (room_config) the caller may not set', async () => {
+    const source = TokenSource.endpoint(`${server.url}/v1/room-tokens`);
+    await expect(source.fetch({ roomName: 'studio', agentName: 'helper' })).rejects.toThrow(/403/);
   });
 });
 
