@@ -34,8 +34,9 @@ export function parseJsonBody<S extends z.ZodType>(
     const type = header(event, 'content-type')?.split(';')[0]?.trim().toLowerCase();
     if (type !== undefined && type !== 'application/json' && !type.endsWith('+json')) throw unsupportedMediaType();
     try {
-      value = JSON.parse(bytes.toString('utf8'));
-    } catch {
+      value = JSON.parse(bytes.toString('utf8'), refuseProtoKeys);
+    } catch (err) {
+      if (err instanceof ProtoKeyError) throw badRequest('invalid_request', 'The property name "__proto__" is not allowed.');
       throw badRequest('malformed_json', 'The request body is not valid JSON.');
     }
   }
@@ -51,4 +52,15 @@ export function parseJsonBody<S extends z.ZodType>(
     throw badRequest('invalid_request', errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
   }
   return result.data;
+}
+
+class ProtoKeyError extends Error {}
+
+/**
+ * JSON.parse keeps "__proto__" as an own key, but copying the object (as zod does) silently
+ * drops it or sets a prototype: refuse it, so nothing the caller sent is quietly ignored.
+ */
+function refuseProtoKeys(key: string, value: unknown): unknown {
+  if (key === '__proto__') throw new ProtoKeyError();
+  return value;
 }

@@ -118,6 +118,7 @@ describe('callers cannot pick their own privileges', () => {
     [{ room_name: 'studio', participant_metadata: 'x'.repeat(1025) }, 400, 'invalid_request'],
     [{ room_name: 'studio', participant_attributes: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])) }, 400, 'invalid_request'],
     [{ room_name: 'studio', participant_attributes: { k: 1 } }, 400, 'invalid_request'],
+    ['{"room_name":"studio","participant_attributes":{"__proto__":"x"}}', 400, 'invalid_request'],
   ])('%j -> %i %s, and no token', async (body, status, code) => {
     const { res, json } = await request(body);
     expect(res.status).toBe(status);
