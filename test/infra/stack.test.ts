@@ -231,6 +231,12 @@ describe('synth', () => {
     void stack;
   });
 
+  it('with an acknowledged auth "none", has unauthenticated routes and says why to cdk-nag', () => {
+    const { template: t, app: noneApp } = synth({ auth: { type: 'none', acknowledge: 'anyone who can reach the API can mint tokens' } });
+    for (const r of Object.values(t.findResources('AWS::ApiGatewayV2::Route')) as any[]) expect(r.Properties.AuthorizationType).toBe('NONE');
+    expect(new AwsSolutionsChecks(noneApp).validateScope(noneApp).violations).toEqual([]);
+  });
+
   it('fails with a clear message when the config has no auth', () => {
     const app2 = new App();
     const { auth: _auth, ...noAuth } = baseConfig;
