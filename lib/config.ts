@@ -44,7 +44,6 @@ const ttlBoundsSchema = (d: { default: number; min: number; max: number; ceiling
     })
     .prefault({})
     .refine((t) => t.min <= t.default && t.default <= t.max, 'ttlSeconds needs min <= default <= max');
-export type TtlBounds = { default: number; min: number; max: number };
 
 /** RFC 7064 / 7065 URIs: host name, IPv4 or [IPv6], optional port, TURN transport udp|tcp. */
 const ICE_HOST = '([a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*|\\[[0-9a-f:.]+\\])';
@@ -67,7 +66,6 @@ const turnSchema = z.strictObject({
   /** An existing TURN shared-secret secret (full ARN). Absent: the stack creates one. */
   secretArn: z.string().regex(SECRET_ARN, 'must be a full Secrets Manager secret ARN').optional(),
 });
-export type TurnConfig = z.infer<typeof turnSchema>;
 
 /** Room patterns: exact names, or `*` standing for 1-64 of [A-Za-z0-9_-] (e.g. `class-*`). */
 const ROOM_PATTERN = /^[A-Za-z0-9_*-]{1,128}$/;
@@ -112,7 +110,6 @@ const livekitSchema = z.strictObject({
   credentialsSecretArn: z.string().regex(SECRET_ARN, 'must be a full Secrets Manager secret ARN').optional(),
   e2eeSecretArn: z.string().regex(SECRET_ARN, 'must be a full Secrets Manager secret ARN').optional(),
 });
-export type LiveKitConfig = z.infer<typeof livekitSchema>;
 
 const claimMatchSchema = z.strictObject({
   /** Claim name as the JWT authorizer passes it, e.g. `cognito:groups`, `scope`, `plan`. */

@@ -6,7 +6,6 @@ import { RESOLUTIONS, type EntitlementConfig, type Resolution } from '../../lib/
 import { claimValues, type Caller } from './caller';
 
 export interface Entitlement {
-  readonly names: readonly string[];
   /** May the caller get TURN credentials? */
   readonly turn: boolean;
   /** Names of the LiveKit room policies the caller holds. */
@@ -22,7 +21,6 @@ export function entitlementOf(caller: Caller, rules: readonly EntitlementConfig[
   );
   const opening = (channelId: string) => matching.filter((r) => r.channels.includes('*') || r.channels.includes(channelId));
   return {
-    names: matching.map((r) => r.name),
     turn: matching.some((r) => r.turn),
     roomPolicies: new Set(matching.flatMap((r) => r.roomPolicies)),
     mayWatch: (channelId) => opening(channelId).length > 0,
