@@ -20,7 +20,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { devConfig, parseConfig, type TokenVendingConfig } from '../lib/config';
+import { devConfig, parseConfig, type TokenVendingConfig } from '../lambda/config/schema';
 import { devIdentity, jwtAuthorizer, lambdaAuthorizer, type Authorize } from '../lambda/local/authorizers';
 
 const LOCAL_DIR = resolve(process.env.TOKEN_VENDING_LOCAL_DIR ?? '.local');

@@ -1,7 +1,7 @@
 /** CDK app entry: load and validate the config from `cdk.json` context, build the stack, run cdk-nag. */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ConfigError, parseConfig } from '../lib/config';
+import { ConfigError, parseConfig } from '../lambda/config/schema';
 import { TokenVendingStack } from '../lib/token-vending-stack';
 
 const app = new App();

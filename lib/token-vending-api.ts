@@ -20,7 +20,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import type { TokenVendingConfig } from './config';
+import type { TokenVendingConfig } from '../lambda/config/schema';
 import { TokenFunction } from './token-function';
 import { HMAC_HEADERS } from '../lambda/http/hmac';
 import { activeRoutes } from '../lambda/http/routes';

@@ -2,7 +2,7 @@
 import { CfnOutput, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { assertDeployable, type TokenVendingConfig } from './config';
+import { assertDeployable, type TokenVendingConfig } from '../lambda/config/schema';
 import { TokenVendingApi, type TokenVendingSecrets } from './token-vending-api';
 
 export interface TokenVendingStackProps extends StackProps {

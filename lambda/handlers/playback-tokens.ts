@@ -1,7 +1,7 @@
 /** POST /v1/playback-tokens: an IVS playback token for a configured, entitled channel. */
 import { randomUUID } from 'node:crypto';
-import { IVS_REVOCABLE_MAX_TTL_SECONDS } from '../../lib/config';
-import { runtimeConfig } from '../config';
+import { IVS_REVOCABLE_MAX_TTL_SECONDS } from '../config/schema';
+import { runtimeConfig } from '../config/runtime';
 import { callerFromEvent, pseudonymousId } from '../http/caller';
 import { entitlementOf, resolutionRank } from '../http/entitlements';
 import { httpHandler, json } from '../http/handler';

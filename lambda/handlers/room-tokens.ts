@@ -2,7 +2,7 @@
  * POST /v1/room-tokens: LiveKit's standard token endpoint (`TokenSource.endpoint`). Grants
  * come from the room policy the caller holds, never from the request.
  */
-import { runtimeConfig, secretSource } from '../config';
+import { runtimeConfig, secretSource } from '../config/runtime';
 import { callerFromEvent } from '../http/caller';
 import { entitlementOf } from '../http/entitlements';
 import { httpHandler, json } from '../http/handler';

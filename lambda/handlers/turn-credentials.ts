@@ -1,5 +1,5 @@
 /** POST /v1/turn-credentials: short-lived coturn REST-API credentials as RTCIceServer[]. */
-import { runtimeConfig } from '../config';
+import { runtimeConfig } from '../config/runtime';
 import { callerFromEvent, pseudonymousId } from '../http/caller';
 import { entitlementOf } from '../http/entitlements';
 import { httpHandler, json } from '../http/handler';

@@ -2,7 +2,7 @@
  * What a caller may have: the union of every configured entitlement whose claim condition the
  * caller meets (DESIGN.md §5). Pure: config and caller in, answer out.
  */
-import { RESOLUTIONS, type EntitlementConfig, type Resolution } from '../../lib/config';
+import { RESOLUTIONS, type EntitlementConfig, type Resolution } from '../config/schema';
 import { claimValues, type Caller } from './caller';
 
 export interface Entitlement {

@@ -3,7 +3,7 @@
  * not-found handler all read, so an unknown path or a wrong method is answered the same way
  * everywhere. A route whose feature is not configured is not deployed.
  */
-import type { TokenVendingConfig } from '../../lib/config';
+import type { TokenVendingConfig } from '../config/schema';
 
 export interface RouteSpec {
   readonly method: 'GET' | 'POST';

@@ -1,6 +1,6 @@
 /** Request bodies of the v1 routes (DESIGN.md §3). Unknown fields are refused, not ignored. */
 import { z } from 'zod';
-import { resolutionSchema } from '../../lib/config';
+import { resolutionSchema } from '../config/schema';
 
 export const playbackTokenRequest = z.strictObject({
   /** A configured channel id, or that channel's ARN. */

@@ -5,11 +5,11 @@
  * secrets. A channel that is not `authorized` is refused: a token protects nothing there.
  */
 import { GetChannelCommand, IvsClient } from '@aws-sdk/client-ivs';
-import type { ChannelConfig } from '../../lib/config';
+import type { ChannelConfig } from '../config/schema';
 import { conflict, unavailable } from '../http/problem';
 import { errorSummary, logger } from '../logger';
 import { RefreshingCache } from '../secrets/cache';
-import { SDK_CLIENT_OPTIONS } from '../secrets/sources';
+import { SDK_CLIENT_OPTIONS, withDeadline } from '../aws/sdk';
 import { RETRY_AFTER_SECONDS } from '../secrets/store';
 
 interface ChannelInfo {
@@ -25,7 +25,8 @@ const lookups = new Map<string, RefreshingCache<ChannelInfo>>();
 
 async function getChannel(arn: string): Promise<ChannelInfo> {
   client ??= new IvsClient(SDK_CLIENT_OPTIONS);
-  const { channel } = await client.send(new GetChannelCommand({ arn }));
+  const ivs = client;
+  const { channel } = await withDeadline('IVS GetChannel', (abortSignal) => ivs.send(new GetChannelCommand({ arn }), { abortSignal }));
   if (!channel?.playbackUrl) throw new Error(`GetChannel returned no playbackUrl for ${arn}`);
   return { playbackUrl: channel.playbackUrl, authorized: channel.authorized === true };
 }

@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { HttpHandler, HttpResult } from '../http/handler';
 import { internalError, payloadTooLarge, problemResponse, ProblemError } from '../http/problem';
-import type { TokenVendingConfig } from '../../lib/config';
+import type { TokenVendingConfig } from '../config/schema';
 import { activeRoutes } from '../http/routes';
 import type { Authorize } from './authorizers';
 import { apiGatewayEvent } from './event';

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { SDK_CLIENT_OPTIONS, withDeadline } from '../aws/sdk';
 
 export type RawSecret = string | Uint8Array;
 export interface SecretSource {
@@ -13,15 +14,6 @@ export interface SecretSource {
   readonly kind: 'secretsManager' | 'file' | 'inline';
   readonly id: string;
 }
-
-/**
- * SDK timeouts stay far below the function timeout (10 s): two attempts of at most 3 s each.
- * A cached value keeps serving meanwhile, so only a cold start ever waits on this.
- */
-export const SDK_CLIENT_OPTIONS = {
-  maxAttempts: 2,
-  requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 },
-} as const;
 
 let provider: SecretsProvider | undefined;
 function secretsProvider(): SecretsProvider {
@@ -40,7 +32,9 @@ export function secretLoader(source: SecretSource): () => Promise<RawSecret> {
   return async () => {
     // forceFetch: our RefreshingCache owns caching, because it keeps the parsed KeyObject and
     // serves a stale value when Secrets Manager fails, which Powertools' cache does not.
-    const value = await secretsProvider().get(source.id, { forceFetch: true });
+    // Powertools takes no AbortSignal: the deadline rejects, and the throwing per-attempt
+    // timeouts of SDK_CLIENT_OPTIONS end the abandoned request soon after.
+    const value = await withDeadline('Secrets Manager GetSecretValue', () => secretsProvider().get(source.id, { forceFetch: true }));
     if (value === undefined) throw new SecretMissingError(`secret ${source.id} has no value`);
     return value;
   };

@@ -2,7 +2,7 @@
  * A cached, parsed secret: one RefreshingCache per secret, errors turned into the 503 problem
  * that DESIGN.md §4 asks for when no usable value is held.
  */
-import { runtimeConfig, secretSource, type SecretName } from '../config';
+import { runtimeConfig, secretSource, type SecretName } from '../config/runtime';
 import { errorSummary, logger } from '../logger';
 import { unavailable } from '../http/problem';
 import { RefreshingCache } from './cache';

@@ -7,7 +7,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { IVS_REVOCABLE_MAX_TTL_SECONDS, type Resolution } from '../../lib/config';
+import { IVS_REVOCABLE_MAX_TTL_SECONDS, type Resolution } from '../config/schema';
 import { epochSeconds } from './ttl';
 
 export interface PlaybackTokenInput {

@@ -4,7 +4,7 @@
  */
 import { hkdfSync, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import type { RoomPolicy } from '../../lib/config';
+import type { RoomPolicy } from '../config/schema';
 import { epochSeconds } from './ttl';
 
 /** `*` stands for 1-64 of [A-Za-z0-9_-]; everything else is literal. */

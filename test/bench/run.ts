@@ -9,7 +9,7 @@
 import { createHmac, createSecretKey, randomBytes, sign } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { AccessToken } from 'livekit-server-sdk';
-import { devConfig } from '../../lib/config';
+import { devConfig } from '../../lambda/config/schema';
 import { playbackClaims, signPlaybackToken } from '../../lambda/tokens/playback';
 import { turnCredentials } from '../../lambda/tokens/turn';
 import { roomTokenClaims, signRoomToken } from '../../lambda/tokens/room';

@@ -14,7 +14,7 @@ import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { jwtVerify } from 'jose';
 import { TokenVerifier } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lib/config';
+import { parseConfig } from '../../lambda/config/schema';
 import { TokenVendingStack } from '../../lib/token-vending-stack';
 import { FAKE_AWS_ENV, fakeSecretsManager } from '../support/fake-aws';
 import { p384KeyPair } from '../support/keys';

@@ -4,7 +4,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseConfig, type TokenVendingConfigInput } from '../../lib/config';
+import { parseConfig, type TokenVendingConfigInput } from '../../lambda/config/schema';
 import { TokenVendingStack } from '../../lib/token-vending-stack';
 
 const cdkJson = JSON.parse(readFileSync('cdk.json', 'utf8')) as { context: { tokenVending: TokenVendingConfigInput } };

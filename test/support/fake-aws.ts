@@ -20,9 +20,9 @@ export interface FakeService {
   close(): Promise<void>;
 }
 
-type Reply = { status: number; body: unknown; type?: string };
+export type Reply = { status: number; body: unknown; type?: string };
 
-async function serve(route: (req: IncomingMessage, body: Record<string, unknown>) => Reply, calls: FakeService['calls']): Promise<FakeService> {
+export async function serve(route: (req: IncomingMessage, body: Record<string, unknown>) => Reply, calls: FakeService['calls']): Promise<FakeService> {
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -47,7 +47,7 @@ async function serve(route: (req: IncomingMessage, body: Record<string, unknown>
   };
 }
 
-const error = (type: string, message: string, status = 400): Reply => ({ status, type, body: { __type: type, message } });
+export const error = (type: string, message: string, status = 400): Reply => ({ status, type, body: { __type: type, message } });
 
 export interface FakeSecret {
   string?: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assertDeployable, devConfig, parseConfig } from '../../lib/config';
+import { assertDeployable, devConfig, parseConfig } from '../../lambda/config/schema';
 
 const channel = { id: 'a', arn: 'arn:aws:ivs:us-east-1:123456789012:channel/Abc' };
 const base = { channels: [channel], entitlements: [{ name: 'e', channels: ['a'] }] };

@@ -2,7 +2,7 @@ import { createSecretKey } from 'node:crypto';
 import { jwtVerify } from 'jose';
 import { TokenVerifier } from 'livekit-server-sdk';
 import { describe, expect, it } from 'vitest';
-import { parseConfig, type RoomPolicy } from '../../lib/config';
+import { parseConfig, type RoomPolicy } from '../../lambda/config/schema';
 import { parseLiveKitCredentials, SecretFormatError } from '../../lambda/secrets/keys';
 import { e2eeKey, roomMatches, roomPolicyFor, roomTokenClaims, signRoomToken } from '../../lambda/tokens/room';
 

@@ -1,6 +1,6 @@
 import { createHmac, createSecretKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lib/config';
+import { parseConfig } from '../../lambda/config/schema';
 import { parseTurnSecrets, SecretFormatError } from '../../lambda/secrets/keys';
 import { turnCredentials, turnPassword } from '../../lambda/tokens/turn';
 import { pseudonymousId } from '../../lambda/http/caller';

@@ -6,8 +6,8 @@
  * locally `bin/serve.ts` sets them before the first request.
  */
 import { z } from 'zod';
-import { parseConfig, type TokenVendingConfig } from '../lib/config';
-import type { SecretSource } from './secrets/sources';
+import { parseConfig, type TokenVendingConfig } from './schema';
+import type { SecretSource } from '../secrets/sources';
 
 const optional = z.string().min(1).optional();
 const envSchema = z.object({
