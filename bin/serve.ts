@@ -14,6 +14,7 @@
  *   LIVEKIT_E2EE_SECRET_FILE  E2EE master secret; default: generated once into .local/
  *   AUTH_ISSUER, AUTH_AUDIENCE  emulate API Gateway's JWT authorizer (OIDC issuer; audiences, comma-separated)
  *   AUTH_HMAC_KEYS            emulate the HMAC Lambda authorizer with these keys (JSON {"<key id>": "<key>"})
+ *   AUTH_HMAC_KEYS_SECRET_ID  the same, keys read from Secrets Manager (real SDK)
  *   PORT, HOST                listen address (default 8080, 127.0.0.1)
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -21,7 +22,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { devConfig, parseConfig, type TokenVendingConfig } from '../lambda/config/schema';
-import { devIdentity, jwtAuthorizer, lambdaAuthorizer, type Authorize } from '../lambda/local/authorizers';
+import { devIdentity, jwtAuthorizer, lambdaAuthorizer, noAuthorizer, type Authorize } from '../lambda/local/authorizers';
 
 const LOCAL_DIR = resolve(process.env.TOKEN_VENDING_LOCAL_DIR ?? '.local');
 const DEV_CLAIMS = { sub: 'local-dev-user', iss: 'urn:token-vending:local-dev' };
@@ -70,7 +71,7 @@ function ensureDevTurnSecret(): string {
   return path;
 }
 
-async function chooseAuthorizer(): Promise<Authorize> {
+async function chooseAuthorizer(config: TokenVendingConfig): Promise<Authorize> {
   const issuer = process.env.AUTH_ISSUER;
   if (issuer) {
     const audience = (process.env.AUTH_AUDIENCE ?? '').split(',').map((a) => a.trim()).filter(Boolean);
@@ -78,10 +79,14 @@ async function chooseAuthorizer(): Promise<Authorize> {
     console.log(`Authentication: JWT from ${issuer} for audience ${audience.join(', ')} (as API Gateway's JWT authorizer)`);
     return jwtAuthorizer(issuer, audience);
   }
-  if (process.env.AUTH_HMAC_KEYS) {
+  if (process.env.AUTH_HMAC_KEYS || process.env.AUTH_HMAC_KEYS_SECRET_ID) {
     const { handler } = await import('../lambda/handlers/hmac-authorizer');
     console.log('Authentication: HMAC-signed requests (as the HMAC Lambda authorizer)');
     return lambdaAuthorizer(handler);
+  }
+  if (config.auth?.type === 'none') {
+    console.warn('Authentication: none (the config acknowledges that anyone who can reach the API can mint tokens); callers are anonymous');
+    return noAuthorizer;
   }
   console.warn(
     '\n  !! DEV MODE: no authentication. Every request is treated as the signed-in user ' +
@@ -113,7 +118,7 @@ async function main(): Promise<void> {
   }
 
   const { createLocalServer } = await import('../lambda/local/server');
-  const server = await createLocalServer(config, await chooseAuthorizer());
+  const server = await createLocalServer(config, await chooseAuthorizer(config));
   const port = Number(process.env.PORT ?? 8080);
   const host = process.env.HOST ?? '127.0.0.1';
   server.listen(port, host, () => {

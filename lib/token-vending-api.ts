@@ -22,6 +22,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { TokenVendingConfig } from '../lambda/config/schema';
 import { TokenFunction } from './token-function';
+import { corsPolicy, PREFLIGHT_ROUTE } from '../lambda/http/cors';
 import { HMAC_HEADERS } from '../lambda/http/hmac';
 import { activeRoutes } from '../lambda/http/routes';
 
@@ -76,6 +77,7 @@ export class TokenVendingApi extends Construct {
     const authorizer = this.authorizer(config, props.secrets, configEnv);
 
     const fallback = this.tokenFunction('not-found', 'problem+json 404/405 for unmatched requests', props.secrets, configEnv);
+    const cors = corsPolicy(config);
 
     this.httpApi = new HttpApi(this, 'HttpApi', {
       description: 'Token vending for private streams',
@@ -83,14 +85,14 @@ export class TokenVendingApi extends Construct {
       // `$default` route: anything that matches no route gets a problem+json 404/405.
       defaultIntegration: new HttpLambdaIntegration('NotFoundIntegration', fallback.fn),
       defaultAuthorizer: authorizer,
-      corsPreflight: config.origins.allow.length
-        ? {
-            allowOrigins: [...config.origins.allow],
-            allowMethods: [CorsHttpMethod.POST],
-            allowHeaders: ['authorization', 'content-type'],
-            maxAge: Duration.hours(1),
-          }
-        : undefined,
+      corsPreflight: cors && {
+        allowOrigins: [...cors.allowOrigins],
+        allowMethods: cors.allowMethods.map((m) => m as CorsHttpMethod),
+        allowHeaders: [...cors.allowHeaders],
+        exposeHeaders: [...cors.exposeHeaders],
+        maxAge: Duration.seconds(cors.maxAgeSeconds),
+      },
+      disableExecuteApiEndpoint: config.api.disableExecuteApiEndpoint,
     });
 
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH });
@@ -135,6 +137,17 @@ export class TokenVendingApi extends Construct {
         path: route.path,
         methods: [route.method as HttpMethod],
         integration: new HttpLambdaIntegration(`${pascal(route.handler)}Integration`, f.fn),
+      });
+    }
+
+    if (cors) {
+      // Preflights must not meet the authorizer that sits on `$default` (see PREFLIGHT_ROUTE);
+      // API Gateway answers them from the CORS configuration above.
+      this.httpApi.addRoutes({
+        path: PREFLIGHT_ROUTE.path,
+        methods: [HttpMethod.OPTIONS],
+        integration: new HttpLambdaIntegration('PreflightIntegration', fallback.fn),
+        authorizer: new HttpNoneAuthorizer(),
       });
     }
 

@@ -7,6 +7,7 @@
  * aws-cdk-lib, because the runtime bundles this file.
  */
 import { z } from 'zod';
+import { ORIGIN_PATTERN } from '../http/origin';
 
 export const RESOLUTIONS = ['SD', 'HD', 'FULL_HD'] as const;
 export const resolutionSchema = z.enum(RESOLUTIONS);
@@ -19,8 +20,6 @@ export const IVS_STRICT_ORIGIN_MAX = 5;
 
 const IVS_CHANNEL_ARN = /^arn:aws[a-z-]*:ivs:[a-z0-9-]+:\d{12}:channel\/[A-Za-z0-9]+$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
-/** `https://app.example.com`, `http://localhost:3000`, `https://*.example.com` (IVS and CORS both take these). */
-const ORIGIN = /^https?:\/\/(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/;
 
 const channelSchema = z.strictObject({
   id: z
@@ -168,7 +167,14 @@ export const configSchema = z
     origins: z
       .strictObject({
         /** Browser origins that may receive playback tokens; a request from any other Origin gets 403. */
-        allow: z.array(z.string().regex(ORIGIN, 'origin must look like https://app.example.com or https://*.example.com')).default([]),
+        allow: z
+          .array(
+            z
+              .string()
+              .regex(ORIGIN_PATTERN, 'origin must look like https://app.example.com, http://localhost:3000 or https://*.example.com (lower case, no path)')
+              .refine((o) => Number(/:(\d+)$/.exec(o)?.[1] ?? 1) <= 65_535, 'port must be 1-65535'),
+          )
+          .default([]),
         /** Sets `aws:strict-origin-enforcement` (IVS allows at most 5 origins then). */
         strictOriginEnforcement: z.boolean().default(false),
       })
@@ -201,6 +207,11 @@ export const configSchema = z
       .strictObject({
         throttle: throttleSchema.prefault({}),
         routeThrottle: z.record(z.string().regex(/^(GET|POST) \/v1\/[a-z-]+$/, 'route key like "POST /v1/room-tokens"'), throttleSchema).default({}),
+        /**
+         * Turn off the default `execute-api` endpoint, for a deployment that is reached only
+         * through a custom domain, CloudFront or WAF (so nobody can go around them).
+         */
+        disableExecuteApiEndpoint: z.boolean().default(false),
       })
       .prefault({}),
   })

@@ -4,13 +4,15 @@
  * declared body hash, and passes that hash on for the route handler to check.
  */
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
-import { HMAC_ISSUER, type HmacContext } from '../http/caller';
-import { verifyHmacRequest } from '../http/hmac';
+import { hmacIssuer, type HmacContext } from '../http/caller';
+import { hmacNamespace, verifyHmacRequest } from '../http/hmac';
 import { errorSummary, logger } from '../logger';
 import { parseHmacKeys } from '../secrets/keys';
 import { runtimeSecret } from '../secrets/store';
 
-const keys = runtimeSecret('hmacKeys', 'HMAC request-signing keys', parseHmacKeys);
+// Never stale: a key removed from the secret must stop working within maxAge, even while the
+// secret cannot be read or parsed (then every signed request is refused until it can).
+const keys = runtimeSecret('hmacKeys', 'HMAC request-signing keys', parseHmacKeys, { serveStale: false });
 
 export type AuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<HmacContext | Record<string, never>>;
 
@@ -22,13 +24,19 @@ export const handler = async (event: APIGatewayRequestAuthorizerEventV2): Promis
     logger.error('HMAC keys unavailable; refusing', { error: errorSummary(err) });
     return { isAuthorized: false, context: {} };
   }
-  const verdict = verifyHmacRequest(event.headers ?? {}, event.requestContext.http.method, event.rawPath, active, Math.floor(Date.now() / 1000));
+  const target = {
+    method: event.requestContext.http.method,
+    host: event.requestContext.domainName,
+    path: event.rawPath,
+    query: event.rawQueryString ?? '',
+  };
+  const verdict = verifyHmacRequest(event.headers ?? {}, target, active, Math.floor(Date.now() / 1000));
   if (!verdict.ok) {
     logger.info('HMAC request refused', { reason: verdict.reason, requestId: event.requestContext.requestId });
     return { isAuthorized: false, context: {} };
   }
   return {
     isAuthorized: true,
-    context: { sub: verdict.subject, iss: HMAC_ISSUER, 'hmac:key': verdict.keyId, contentSha256: verdict.contentSha256 },
+    context: { sub: verdict.subject, iss: hmacIssuer(hmacNamespace(verdict.keyId)), 'hmac:key': verdict.keyId, contentSha256: verdict.contentSha256 },
   };
 };

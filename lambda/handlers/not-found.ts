@@ -9,5 +9,11 @@ import { methodsFor } from '../http/routes';
 
 export const handler = httpHandler('$default', async (event) => {
   const allow = methodsFor(event.rawPath, runtimeConfig().config);
+  // `OPTIONS /{proxy+}` (CORS on) lands here without authorizer; API Gateway answers real
+  // preflights itself and adds the CORS headers, so any other OPTIONS just gets an empty 204.
+  if (event.requestContext.http.method === 'OPTIONS') {
+    const headers: Record<string, string> = allow.length ? { allow: allow.join(', ') } : {};
+    return { statusCode: 204, headers };
+  }
   throw allow.length ? methodNotAllowed(allow) : notFound('No such route. See the README for the v1 routes.');
 });

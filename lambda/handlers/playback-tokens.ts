@@ -19,7 +19,7 @@ const signingKey = runtimeSecret('playbackKey', 'playback signing key', parsePla
 
 export const handler = httpHandler('POST /v1/playback-tokens', async (event) => {
   const { config } = runtimeConfig();
-  const caller = callerFromEvent(event);
+  const caller = callerFromEvent(event, config.auth);
   const body = parseJsonBody(event, playbackTokenRequest);
 
   // The channel (and so the ARN in the token) comes from the config, never from the body.

@@ -27,15 +27,15 @@ export const handler = httpHandler('POST /v1/room-tokens', async (event) => {
   const { config } = runtimeConfig();
   const livekit = config.livekit;
   if (!livekit) throw notFound('LiveKit is not configured on this deployment.');
-  const caller = callerFromEvent(event);
+  const caller = callerFromEvent(event, config.auth);
   const body = parseJsonBody(event, roomTokenRequest);
 
   const held = entitlementOf(caller, config.entitlements).roomPolicies;
   const policy = roomPolicyFor(body.room_name, livekit.roomPolicies, held);
   if (!policy) throw forbidden('not_entitled', 'You may not join this room, or it does not exist.');
 
-  const identity = body.participant_identity ?? caller.subject;
-  if (identity !== caller.subject && !policy.allowIdentityOverride) {
+  const identity = body.participant_identity ?? caller.identity;
+  if (identity !== caller.identity && !policy.allowIdentityOverride) {
     throw forbidden('identity_not_allowed', 'participant_identity must be your own identity in this room.');
   }
   if (body.participant_metadata && !policy.allowMetadata) throw notAllowed('participant_metadata');

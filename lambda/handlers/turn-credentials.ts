@@ -16,7 +16,7 @@ const sharedSecrets = runtimeSecret('turnSecret', 'TURN shared secret', parseTur
 export const handler = httpHandler('POST /v1/turn-credentials', async (event) => {
   const { config } = runtimeConfig();
   if (!config.turn) throw notFound('TURN is not configured on this deployment.');
-  const caller = callerFromEvent(event);
+  const caller = callerFromEvent(event, config.auth);
   const body = parseJsonBody(event, turnCredentialsRequest, { optional: true });
   if (!entitlementOf(caller, config.entitlements).turn) {
     throw forbidden('not_entitled', 'You are not entitled to TURN credentials.');

@@ -2,18 +2,24 @@
  * Who is calling: the claims that API Gateway's JWT authorizer (or the local server, which
  * builds the same event) put in `requestContext.authorizer.jwt.claims`.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { decodeJwt } from 'jose';
 import { safeEqualHex, sha256Hex } from './hmac';
 import { unauthorized } from './problem';
 import type { HttpEvent } from './handler';
 
-/** `iss` of callers authenticated by an HMAC-signed request. */
-export const HMAC_ISSUER = 'urn:token-vending:hmac';
+/**
+ * `iss` of callers authenticated by an HMAC-signed request: one namespace per key id, so that
+ * `user-42` of backend-1 and `user-42` of backend-2 are different callers (different LiveKit
+ * identities' pseudonyms, viewer ids, TURN users).
+ */
+export const HMAC_ISSUER_PREFIX = 'urn:token-vending:hmac:';
+export const hmacIssuer = (keyId: string): string => `${HMAC_ISSUER_PREFIX}${keyId}`;
 
 /** What the HMAC Lambda authorizer passes to the route (requestContext.authorizer.lambda). */
 export interface HmacContext {
   sub: string;
-  iss: typeof HMAC_ISSUER;
+  iss: string;
   'hmac:key': string;
   contentSha256: string;
 }
@@ -23,30 +29,69 @@ export type Claims = Readonly<Record<string, unknown>>;
 export interface Caller {
   readonly subject: string;
   readonly issuer: string;
+  /**
+   * The caller's default LiveKit identity: `sub` for a signed-in user; `<namespace>/<sub>` for
+   * an HMAC caller, so that two backends' `user-42` are two participants.
+   */
+  readonly identity: string;
   readonly claims: Claims;
 }
+
+/** `iss` of anonymous callers of a deployment with `auth.type: "none"`. */
+export const ANONYMOUS_ISSUER = 'urn:token-vending:anonymous';
 
 /**
  * The caller, from the JWT authorizer's claims or the HMAC authorizer's context. For an HMAC
  * caller the body must hash to what was signed (the authorizer could not see the body).
+ * With `auth.type: "none"` there is no authorizer: every request is a new anonymous caller
+ * (a random subject, no claims), so only entitlements without `when` apply.
  */
-export function callerFromEvent(event: HttpEvent): Caller {
+export function callerFromEvent(event: HttpEvent, auth?: { type: string }): Caller {
   const authorizer = event.requestContext?.authorizer as { jwt?: { claims?: Claims }; lambda?: Partial<HmacContext> } | undefined;
   const hmac = authorizer?.lambda;
-  if (hmac?.iss === HMAC_ISSUER) {
+  if (hmac?.iss?.startsWith(HMAC_ISSUER_PREFIX)) {
     const raw = event.body ?? '';
     const body = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
     if (!hmac.contentSha256 || !safeEqualHex(sha256Hex(body), hmac.contentSha256)) {
       throw unauthorized('body_mismatch', 'The body does not match the signed x-tv-content-sha256.');
     }
   }
-  const claims = (authorizer?.jwt?.claims ?? hmac) as Claims | undefined;
+  if (!authorizer?.jwt && !hmac && auth?.type === 'none') {
+    const subject = `anonymous-${randomBytes(12).toString('hex')}`;
+    return { subject, issuer: ANONYMOUS_ISSUER, identity: subject, claims: {} };
+  }
+  const jwtClaims = authorizer?.jwt?.claims;
+  const claims = jwtClaims ? withBearerArrays(jwtClaims, event.headers?.authorization) : (hmac as Claims | undefined);
   const subject = claims?.sub;
   if (!claims || typeof subject !== 'string' || subject.length === 0) {
     throw unauthorized('unauthenticated', 'A signed-in caller is required.');
   }
   const issuer = typeof claims.iss === 'string' ? claims.iss : '';
-  return { subject, issuer, claims };
+  const identity = issuer.startsWith(HMAC_ISSUER_PREFIX) ? `${issuer.slice(HMAC_ISSUER_PREFIX.length)}/${subject}` : subject;
+  return { subject, issuer, identity, claims };
+}
+
+/**
+ * API Gateway's JWT authorizer passes an array claim as one string, `["a b", "c"]` as
+ * `[a b c]`: the item boundaries are lost, and no splitting rule can recover them. The token
+ * it has just verified is the request's own `Authorization` header (the authorizer's identity
+ * source), so array claims are read from that token's payload instead. The payload must be the
+ * one the authorizer verified (same iss, sub, exp); otherwise the request is refused.
+ */
+function withBearerArrays(claims: Claims, authorization: string | undefined): Claims {
+  if (!authorization) return claims;
+  let payload: Record<string, unknown>;
+  try {
+    payload = decodeJwt(authorization.replace(/^Bearer\s+/i, '').trim());
+  } catch {
+    throw unauthorized('unauthenticated', 'The Authorization header does not hold the verified token.');
+  }
+  const same = (name: string) => payload[name] === undefined ? claims[name] === undefined : String(payload[name]) === String(claims[name]);
+  if (!same('iss') || !same('sub') || !same('exp')) {
+    throw unauthorized('unauthenticated', 'The Authorization header does not hold the verified token.');
+  }
+  const arrays = Object.entries(payload).filter(([, v]) => Array.isArray(v));
+  return arrays.length ? { ...claims, ...Object.fromEntries(arrays) } : claims;
 }
 
 /**
@@ -54,7 +99,7 @@ export function callerFromEvent(event: HttpEvent): Caller {
  * linked: base64url of SHA-256 over purpose, issuer and subject. Never the raw subject (which
  * may be an e-mail address) and never contains ':'.
  */
-export function pseudonymousId(caller: Caller, purpose: string, length = 32): string {
+export function pseudonymousId(caller: Pick<Caller, 'subject' | 'issuer'>, purpose: string, length = 32): string {
   return createHash('sha256')
     .update(`token-vending/${purpose}\0${caller.issuer}\0${caller.subject}`)
     .digest('base64url')
@@ -62,16 +107,16 @@ export function pseudonymousId(caller: Caller, purpose: string, length = 32): st
 }
 
 /**
- * The values a claim holds. API Gateway's JWT authorizer flattens arrays into strings like
- * `[admin viewer]`; `scope` is space-separated; real arrays come through the local server.
+ * The values a claim holds, for entitlement rules. An array claim (read from the verified
+ * token, see `withBearerArrays`) gives its items, each whole; `scope` is space-separated
+ * (RFC 6749 §3.3); every other string is one value, never split, so that a group named
+ * `subscribers (lapsed)` or `trial,subscribers`, or a subject `mallory vip-user`, matches
+ * nothing but itself. Numbers and booleans become their string form.
  */
 export function claimValues(claims: Claims, name: string): string[] {
   const v = claims[name];
-  if (Array.isArray(v)) return v.map(String);
-  if (typeof v === 'string') {
-    const s = v.startsWith('[') && v.endsWith(']') ? v.slice(1, -1) : v;
-    return s.split(/[\s,]+/).filter(Boolean);
-  }
+  if (Array.isArray(v)) return v.filter((x) => ['string', 'number', 'boolean'].includes(typeof x)).map(String);
+  if (typeof v === 'string') return name === 'scope' ? v.split(' ').filter(Boolean) : [v];
   if (typeof v === 'number' || typeof v === 'boolean') return [String(v)];
   return [];
 }

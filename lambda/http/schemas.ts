@@ -15,12 +15,16 @@ export const turnCredentialsRequest = z.strictObject({
   ttlSeconds: z.int().positive().optional(),
 });
 
-/** No control characters: these strings end up in other participants' UIs. */
+/**
+ * These strings end up in other participants' UIs: no control characters, and no format
+ * controls (bidi overrides and isolates, zero-width characters: display-name spoofing), line
+ * or paragraph separators, or unpaired surrogates.
+ */
 const printable = (max: number) =>
   z
     .string()
     .max(max)
-    .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters');
+    .regex(/^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]*$/u, 'must not contain control or format characters (bidi, zero-width)');
 
 /** LiveKit's standard token-endpoint request (TokenSourceRequest, snake_case). Absent and null are the same. */
 export const roomTokenRequest = z.strictObject({

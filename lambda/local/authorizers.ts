@@ -20,12 +20,16 @@ import { HMAC_HEADERS } from '../http/hmac';
 export type AuthOutcome =
   | { kind: 'jwt'; claims: Record<string, unknown> }
   | { kind: 'lambda'; context: Record<string, unknown> }
+  /** `auth.type: "none"`: API Gateway runs no authorizer and passes no authorizer context. */
+  | { kind: 'none' }
   | { kind: 'deny'; status: 401 | 403; detail: string };
 export type Authorize = (event: HttpEvent) => Promise<AuthOutcome>;
 
 export const devIdentity =
   (claims: Record<string, unknown>): Authorize =>
   async () => ({ kind: 'jwt', claims });
+
+export const noAuthorizer: Authorize = async () => ({ kind: 'none' });
 
 const RSA_ALGORITHMS = ['RS256', 'RS384', 'RS512'];
 const deny = (detail: string, status: 401 | 403 = 401): AuthOutcome => ({ kind: 'deny', status, detail });

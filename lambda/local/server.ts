@@ -7,8 +7,10 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { HttpHandler, HttpResult } from '../http/handler';
 import { internalError, payloadTooLarge, problemResponse, ProblemError } from '../http/problem';
 import type { TokenVendingConfig } from '../config/schema';
+import { corsPolicy, PREFLIGHT_ROUTE } from '../http/cors';
 import { activeRoutes } from '../http/routes';
 import type { Authorize } from './authorizers';
+import { isPreflight, preflightResponse, withCorsHeaders } from './cors';
 import { apiGatewayEvent } from './event';
 
 /** API Gateway's own payload limit; the handlers enforce their much smaller one. */
@@ -24,28 +26,41 @@ export async function createLocalServer(config: TokenVendingConfig, authorize: A
   const routes = new Map<string, HttpHandler>();
   for (const r of activeRoutes(config)) routes.set(`${r.method} ${r.path}`, await loadHandler(r.handler));
   const fallback = await loadHandler('not-found');
+  const cors = corsPolicy(config);
 
   return createServer(async (req, res) => {
+    const origin = req.headers.origin;
     let result: HttpResult;
     try {
       const body = await readBody(req, API_GATEWAY_MAX_BODY);
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
       const key = `${req.method} ${path}`;
       const handler = routes.get(key);
-      const event = apiGatewayEvent(req, body, handler ? key : '$default');
-      // Every route, $default included, sits behind the authorizer, as in the stack.
-      const auth = await authorize(event);
-      if (auth.kind === 'deny') {
-        const title = auth.status === 401 ? 'Unauthorized' : 'Forbidden';
-        result = problemResponse(new ProblemError(auth.status, auth.status === 401 ? 'unauthenticated' : 'forbidden', title, auth.detail));
+      if (cors && isPreflight(req.method, req.headers)) {
+        // API Gateway answers preflights itself: no route, no authorizer.
+        result = preflightResponse(cors, origin!);
+      } else if (cors && req.method === 'OPTIONS') {
+        // Any other OPTIONS meets the unauthorized `OPTIONS /{proxy+}` route (the not-found function).
+        result = await fallback(apiGatewayEvent(req, body, `${PREFLIGHT_ROUTE.method} ${PREFLIGHT_ROUTE.path}`));
       } else {
-        const authorizer = auth.kind === 'jwt' ? { jwt: { claims: auth.claims, scopes: [] } } : { lambda: auth.context };
-        Object.assign(event.requestContext, { authorizer });
-        result = await (handler ?? fallback)(event);
+        const event = apiGatewayEvent(req, body, handler ? key : '$default');
+        // Every other route, $default included, sits behind the authorizer, as in the stack.
+        const auth = await authorize(event);
+        if (auth.kind === 'deny') {
+          const title = auth.status === 401 ? 'Unauthorized' : 'Forbidden';
+          result = problemResponse(new ProblemError(auth.status, auth.status === 401 ? 'unauthenticated' : 'forbidden', title, auth.detail));
+        } else {
+          if (auth.kind !== 'none') {
+            const authorizer = auth.kind === 'jwt' ? { jwt: { claims: auth.claims, scopes: [] } } : { lambda: auth.context };
+            Object.assign(event.requestContext, { authorizer });
+          }
+          result = await (handler ?? fallback)(event);
+        }
       }
     } catch (err) {
       result = problemResponse(err instanceof BodyTooLarge ? payloadTooLarge(API_GATEWAY_MAX_BODY) : internalError());
     }
+    result = withCorsHeaders(result, cors, origin);
     res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
     res.end(result.body ?? '');
   });

@@ -3,6 +3,7 @@
  * Errors name the format problem, never the value.
  */
 import { createPrivateKey, createSecretKey, type KeyObject } from 'node:crypto';
+import { HMAC_KEY_ID } from '../http/hmac';
 import type { RawSecret } from './sources';
 
 export class SecretFormatError extends Error {
@@ -101,6 +102,7 @@ export function parseHmacKeys(raw: RawSecret): Map<string, KeyObject> {
   }
   return new Map(
     Object.entries(parsed as Record<string, unknown>).map(([id, value]) => {
+      if (!HMAC_KEY_ID.test(id)) throw new SecretFormatError('HMAC key ids are 1-64 letters, digits, "_" or "-", optionally ".<version>"');
       if (typeof value !== 'string' || value.length < 32) throw new SecretFormatError(`HMAC key "${id}" must be a string of at least 32 characters`);
       return [id, createSecretKey(Buffer.from(value, 'utf8'))] as const;
     }),

@@ -52,9 +52,18 @@ export function cachedSecret<T>(
  * A handler module's secret, created on first use from the runtime config (so importing a
  * handler reads no environment) and cached for the life of the container.
  */
-export function runtimeSecret<T>(name: SecretName, label: string, parse: (raw: RawSecret) => T): CachedSecret<T> {
+export function runtimeSecret<T>(
+  name: SecretName,
+  label: string,
+  parse: (raw: RawSecret) => T,
+  opts: { serveStale?: boolean } = {},
+): CachedSecret<T> {
   let inner: CachedSecret<T> | undefined;
+  const ages = () => {
+    const { secrets } = runtimeConfig().config;
+    return opts.serveStale === false ? { ...secrets, maxStaleSeconds: 0 } : secrets;
+  };
   return {
-    get: () => (inner ??= cachedSecret(label, secretSource(name), parse, runtimeConfig().config.secrets)).get(),
+    get: () => (inner ??= cachedSecret(label, secretSource(name), parse, ages())).get(),
   };
 }

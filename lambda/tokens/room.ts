@@ -7,13 +7,37 @@ import jwt from 'jsonwebtoken';
 import type { RoomPolicy } from '../config/schema';
 import { epochSeconds } from './ttl';
 
-/** `*` stands for 1-64 of [A-Za-z0-9_-]; everything else is literal. */
+/** What one `*` of a room pattern stands for: 1-64 of [A-Za-z0-9_-]. */
+const STAR_CHAR = /^[A-Za-z0-9_-]$/;
+const STAR_MAX = 64;
+
+/**
+ * Does the room pattern (literal text and `*`s) match the room name? In time linear in
+ * pattern length x room length (a set of reachable positions, never backtracking), so no
+ * pattern and name can make a request slow: a regex with several `[...]{1,64}` groups
+ * backtracks exponentially on a name that almost matches.
+ */
 export function roomMatches(pattern: string, room: string): boolean {
   if (!pattern.includes('*')) return pattern === room;
-  const re = new RegExp(`^${pattern.split('*').map(escapeRegExp).join('[A-Za-z0-9_-]{1,64}')}$`);
-  return re.test(room);
+  const [first, ...rest] = pattern.split('*');
+  if (!room.startsWith(first!)) return false;
+  // reach[i]: the room's first i characters can be matched by the pattern read so far.
+  let reach = new Uint8Array(room.length + 1);
+  reach[first!.length] = 1;
+  for (const literal of rest) {
+    const next = new Uint8Array(room.length + 1);
+    for (let i = 0; i <= room.length; i++) {
+      if (!reach[i]) continue;
+      // The star consumes 1..64 star characters starting at i; then `literal` must follow.
+      for (let n = 1; n <= STAR_MAX && i + n <= room.length && STAR_CHAR.test(room[i + n - 1]!); n++) {
+        const end = i + n + literal.length;
+        if (end <= room.length && !next[end] && room.startsWith(literal, i + n)) next[end] = 1;
+      }
+    }
+    reach = next;
+  }
+  return reach[room.length] === 1;
 }
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** The first policy, in config order, that the caller holds and that covers the room. */
 export function roomPolicyFor(room: string, policies: readonly RoomPolicy[], held: ReadonlySet<string>): RoomPolicy | undefined {

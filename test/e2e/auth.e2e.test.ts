@@ -36,6 +36,8 @@ describe('JWT authentication (AUTH_ISSUER)', () => {
     idp = await startIssuer();
     const config = configWith([
       { name: 'subscribers', when: { claim: 'cognito:groups', anyOf: ['subscribers'] }, channels: ['demo'], turn: true, roomPolicies: ['demo'] },
+      { name: 'premium', when: { claim: 'cognito:groups', anyOf: ['premium members'] }, turn: true },
+      { name: 'vip', when: { claim: 'plan', anyOf: ['vip-user'] }, turn: true },
     ]);
     server = await startLocalServer({
       ...common,
@@ -81,6 +83,27 @@ describe('JWT authentication (AUTH_ISSUER)', () => {
     const problem = await jsonOf(res);
     expect(problem.code).toBe('not_entitled');
     expect(JSON.stringify(problem)).not.toMatch(/eyJ|demo/);
+  });
+
+  // API Gateway flattens ["subscribers (lapsed)"] into "[subscribers (lapsed)]"; splitting that
+  // on spaces or commas used to entitle these callers.
+  it.each([
+    ['a group "subscribers (lapsed)"', { 'cognito:groups': ['subscribers (lapsed)'] }],
+    ['a group "trial,subscribers"', { 'cognito:groups': ['trial,subscribers'] }],
+    ['a string claim "mallory vip-user"', { plan: 'mallory vip-user' }],
+    ['a string claim "[subscribers]"', { 'cognito:groups': '[subscribers]' }],
+  ])('does not entitle %s (claim values are never split)', async (_name, claims) => {
+    for (const [path, body] of ROUTES) {
+      const res = await call(path, body, await idp.mint(claims));
+      expect(res.status, path).toBe(403);
+      expect((await jsonOf(res)).code).toBe('not_entitled');
+    }
+  });
+
+  it('matches an array claim item that holds a space, read whole from the verified token', async () => {
+    expect((await call('/v1/turn-credentials', {}, await idp.mint({ 'cognito:groups': ['premium members'] }))).status).toBe(200);
+    expect((await call('/v1/turn-credentials', {}, await idp.mint({ 'cognito:groups': ['premium', 'members'] }))).status).toBe(403);
+    expect((await call('/v1/turn-credentials', {}, await idp.mint({ plan: 'vip-user' }))).status).toBe(200);
   });
 
   const otherRsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -139,12 +162,13 @@ describe('HMAC-signed server-to-server requests (AUTH_HMAC_KEYS)', () => {
   afterAll(() => server?.stop());
 
   /** An independent signer, as a backend author would write it from the README. */
-  function sign(o: { method?: string; path: string; body: string; keyId?: string; key?: string; subject?: string; ts?: number }) {
+  function sign(o: { method?: string; path: string; body: string; keyId?: string; key?: string; subject?: string; ts?: number; host?: string; query?: string }) {
     const ts = String(o.ts ?? Math.floor(Date.now() / 1000));
     const contentSha256 = createHash('sha256').update(o.body).digest('hex');
     const subject = o.subject ?? 'user-42';
-    const toSign = ['TV1-HMAC-SHA256', o.method ?? 'POST', o.path, ts, subject, contentSha256].join('\n');
     const keyId = o.keyId ?? 'backend-1';
+    const host = o.host ?? new URL(server.url).host;
+    const toSign = ['TV2-HMAC-SHA256', o.method ?? 'POST', host, o.path, o.query ?? '', ts, keyId, subject, contentSha256].join('\n');
     return {
       'x-tv-key-id': keyId,
       'x-tv-timestamp': ts,
@@ -164,7 +188,7 @@ describe('HMAC-signed server-to-server requests (AUTH_HMAC_KEYS)', () => {
     }
     const text = JSON.stringify({ room_name: 'demo' });
     const res = await send('/v1/room-tokens', text, sign({ path: '/v1/room-tokens', body: text, subject: 'user-9' }));
-    expect((await new TokenVerifier(LK_KEY, LK_SECRET).verify((await jsonOf(res)).participant_token)).sub).toBe('user-9');
+    expect((await new TokenVerifier(LK_KEY, LK_SECRET).verify((await jsonOf(res)).participant_token)).sub).toBe('backend-1/user-9');
   });
 
   const path = '/v1/playback-tokens';
@@ -177,6 +201,10 @@ describe('HMAC-signed server-to-server requests (AUTH_HMAC_KEYS)', () => {
     ['an altered subject', () => send(path, body, { ...sign({ path, body }), 'x-tv-subject': 'admin' }), 403, 'forbidden'],
     ['a stale timestamp', () => send(path, body, sign({ path, body, ts: Math.floor(Date.now() / 1000) - 301 })), 403, 'forbidden'],
     ['a timestamp from the future', () => send(path, body, sign({ path, body, ts: Math.floor(Date.now() / 1000) + 301 })), 403, 'forbidden'],
+    ['a timestamp 60 s in the future', () => send(path, body, sign({ path, body, ts: Math.floor(Date.now() / 1000) + 60 })), 403, 'forbidden'],
+    ['a request signed for another host (another stack with the same keys)', () => send(path, body, sign({ path, body, host: 'api.other.example.com' })), 403, 'forbidden'],
+    ['a query string that was not signed', () => send(`${path}?ttlSeconds=3600`, body, sign({ path, body })), 403, 'forbidden'],
+    ['a key id swapped for another id', () => send(path, body, { ...sign({ path, body }), 'x-tv-key-id': 'backend-2' }), 403, 'forbidden'],
     ['an unknown key id', () => send(path, body, sign({ path, body, keyId: 'backend-3', key: keys['backend-1'] })), 403, 'forbidden'],
     ['a signature with another key', () => send(path, body, sign({ path, body, key: keys['backend-2'] })), 403, 'forbidden'],
     ['a missing signature header', () => { const { 'x-tv-signature': _s, ...h } = sign({ path, body }); return send(path, body, h); }, 401, 'unauthenticated'],
@@ -186,11 +214,30 @@ describe('HMAC-signed server-to-server requests (AUTH_HMAC_KEYS)', () => {
     expect((await jsonOf(res)).code).toBe(code);
   });
 
+  it('accepts a signed query string', async () => {
+    const res = await send(`${path}?b=x%20y&a=1`, body, sign({ path, body, query: 'a=1&b=x%20y' /* canonical form, as README describes */ }));
+    expect(res.status, await res.clone().text()).toBe(200);
+  });
+
+  it('keeps two backends\' users apart: same subject, different room identity and TURN user', async () => {
+    const as = async (keyId: string) => {
+      const room = JSON.stringify({ room_name: 'demo' });
+      const lk = await jsonOf(await send('/v1/room-tokens', room, sign({ path: '/v1/room-tokens', body: room, keyId })));
+      const turn = await jsonOf(await send('/v1/turn-credentials', '{}', sign({ path: '/v1/turn-credentials', body: '{}', keyId })));
+      return { identity: (await new TokenVerifier(LK_KEY, LK_SECRET).verify(lk.participant_token)).sub, turnUser: String(turn.username).split(':')[1] };
+    };
+    const [one, two] = [await as('backend-1'), await as('backend-2')];
+    expect(one.identity).toBe('backend-1/user-42');
+    expect(two.identity).toBe('backend-2/user-42');
+    expect(one.turnUser).not.toBe(two.turnUser);
+    expect(one.turnUser).toBe((await as('backend-1')).turnUser);
+  });
+
   it('refuses a caller whose key has no entitlement with 403 not_entitled', async () => {
     const config = configWith([{ name: 'b1', when: { claim: 'hmac:key', anyOf: ['backend-1'] }, channels: ['demo'] }]);
     const s = await startLocalServer({ ...common, CONFIG_FILE: writeTempFile('c.json', JSON.stringify(config)), AUTH_HMAC_KEYS: JSON.stringify(keys) });
     try {
-      const res = await fetch(s.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...sign({ path, body, keyId: 'backend-2' }) }, body });
+      const res = await fetch(s.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...sign({ path, body, keyId: 'backend-2', host: new URL(s.url).host }) }, body });
       expect(res.status).toBe(403);
       expect((await jsonOf(res)).code).toBe('not_entitled');
     } finally {

@@ -1,18 +1,23 @@
-import { createSecretKey } from 'node:crypto';
+import { createHmac, createSecretKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { hmacSignature, safeEqualHex, sha256Hex, stringToSign, verifyHmacRequest } from '../../lambda/http/hmac';
+import { hmacIssuer } from '../../lambda/http/caller';
+import { canonicalQuery, hmacNamespace, hmacSignature, safeEqualHex, sha256Hex, stringToSign, verifyHmacRequest } from '../../lambda/http/hmac';
 import { parseHmacKeys, SecretFormatError } from '../../lambda/secrets/keys';
 
 // The README's known-answer vector, computed with openssl (not with this code):
 //   printf '%s' '{"channel":"main-stage"}' | openssl dgst -sha256
-//   printf 'TV1-HMAC-SHA256\nPOST\n/v1/playback-tokens\n1767225600\nuser-42\n<hash>' | openssl dgst -sha256 -hmac example-key-please-rotate
+//   printf 'TV2-HMAC-SHA256\nPOST\napi.example.com\n/v1/playback-tokens\n\n1767225600\nbackend-1\nuser-42\n<hash>' \
+//     | openssl dgst -sha256 -hmac example-key-please-rotate
+// and with the query "b=x y&a=1" (canonical: "a=1&b=x%20y") in place of the empty fifth line.
 const VECTOR = {
   key: 'example-key-please-rotate',
   body: '{"channel":"main-stage"}',
   bodySha256: '1b33f6c57cafe2e7b834cb21359a6b802f9da26996b893d14179ad3b7c4cd703',
-  signature: 'fdde9cbbf6de0a9c68a281ce5c04c416974497886c07b07ee2f0ca1e4d4c044e',
+  signature: '802f75bafc584f5077516001ce359b9c78cb14bbc9740de426dfa775617e51f8',
+  signatureWithQuery: '461716723e3d1b62748dbdc9634d496cd3db00509b0fa0635bf37bb4db021214',
 };
-const req = { method: 'POST', path: '/v1/playback-tokens', timestamp: '1767225600', subject: 'user-42', contentSha256: VECTOR.bodySha256 };
+const target = { method: 'POST', host: 'api.example.com', path: '/v1/playback-tokens', query: '' };
+const req = { ...target, timestamp: '1767225600', keyId: 'backend-1', subject: 'user-42', contentSha256: VECTOR.bodySha256 };
 const keys = new Map([['backend-1', createSecretKey(Buffer.from(VECTOR.key))]]);
 const headers = {
   'x-tv-key-id': 'backend-1',
@@ -21,28 +26,51 @@ const headers = {
   'x-tv-content-sha256': VECTOR.bodySha256,
   'x-tv-signature': VECTOR.signature,
 };
+const T = 1767225600;
 
-describe('HMAC request signing', () => {
-  it('matches the known-answer vector', () => {
+describe('HMAC request signing (TV2)', () => {
+  it('matches the known-answer vectors', () => {
     expect(sha256Hex(VECTOR.body)).toBe(VECTOR.bodySha256);
-    expect(stringToSign(req)).toBe(`TV1-HMAC-SHA256\nPOST\n/v1/playback-tokens\n1767225600\nuser-42\n${VECTOR.bodySha256}`);
+    expect(stringToSign(req)).toBe(`TV2-HMAC-SHA256\nPOST\napi.example.com\n/v1/playback-tokens\n\n1767225600\nbackend-1\nuser-42\n${VECTOR.bodySha256}`);
     expect(hmacSignature(keys.get('backend-1')!, req)).toBe(VECTOR.signature);
+    expect(hmacSignature(keys.get('backend-1')!, { ...req, query: 'b=x+y&a=1' })).toBe(VECTOR.signatureWithQuery);
+    expect(hmacSignature(keys.get('backend-1')!, { ...req, query: 'b=x%20y&a=1' })).toBe(VECTOR.signatureWithQuery);
   });
 
-  it('verifies within 300 s either side, and not beyond', () => {
-    for (const now of [1767225600, 1767225600 + 300, 1767225600 - 300]) {
-      expect(verifyHmacRequest(headers, 'POST', req.path, keys, now)).toMatchObject({ ok: true, keyId: 'backend-1', subject: 'user-42' });
+  it('canonicalises the query: decoded, RFC 3986-encoded, sorted by name then value', () => {
+    expect(canonicalQuery('')).toBe('');
+    expect(canonicalQuery('b=2&a=1&a=0')).toBe('a=0&a=1&b=2');
+    expect(canonicalQuery("x=it's*(ok)!&y=%E2%82%AC")).toBe('x=it%27s%2A%28ok%29%21&y=%E2%82%AC');
+  });
+
+  it('accepts a timestamp up to 300 s old and 30 s ahead, and nothing beyond', () => {
+    for (const now of [T, T + 300, T - 30]) {
+      expect(verifyHmacRequest(headers, target, keys, now)).toMatchObject({ ok: true, keyId: 'backend-1', subject: 'user-42' });
     }
-    expect(verifyHmacRequest(headers, 'POST', req.path, keys, 1767225901)).toEqual({ ok: false, reason: 'timestamp outside the 5-minute window' });
-    expect(verifyHmacRequest(headers, 'POST', req.path, keys, 1767225299)).toMatchObject({ ok: false });
+    expect(verifyHmacRequest(headers, target, keys, T + 301)).toEqual({ ok: false, reason: 'timestamp older than 300 s' });
+    // A request stamped 31 s in the future (was accepted up to 300 s ahead under TV1).
+    expect(verifyHmacRequest(headers, target, keys, T - 31)).toEqual({ ok: false, reason: 'timestamp more than 30 s in the future' });
   });
 
   it.each([
     ['method', { method: 'GET' }],
     ['path', { path: '/v1/turn-credentials' }],
+    ['host (another stack sharing the keys)', { host: 'api.other-stack.example.com' }],
+    ['query', { query: 'ttlSeconds=3600' }],
   ])('refuses another %s', (_n, change) => {
-    const r = { method: 'POST', path: req.path, ...change };
-    expect(verifyHmacRequest(headers, r.method, r.path, keys, 1767225600)).toEqual({ ok: false, reason: 'signature mismatch' });
+    expect(verifyHmacRequest(headers, { ...target, ...change }, keys, T)).toEqual({ ok: false, reason: 'signature mismatch' });
+  });
+
+  it('binds the key id: the same key value under another id does not verify', () => {
+    const twoIds = new Map([...keys, ['backend-2', keys.get('backend-1')!]]);
+    expect(verifyHmacRequest({ ...headers, 'x-tv-key-id': 'backend-2' }, target, twoIds, T)).toEqual({ ok: false, reason: 'signature mismatch' });
+  });
+
+  it('no longer accepts a TV1 signature (key id, host and query unsigned)', () => {
+    const tv1 = createHmac('sha256', VECTOR.key)
+      .update(['TV1-HMAC-SHA256', 'POST', '/v1/playback-tokens', req.timestamp, 'user-42', VECTOR.bodySha256].join('\n'))
+      .digest('hex');
+    expect(verifyHmacRequest({ ...headers, 'x-tv-signature': tv1 }, target, keys, T)).toEqual({ ok: false, reason: 'signature mismatch' });
   });
 
   it.each([
@@ -50,11 +78,18 @@ describe('HMAC request signing', () => {
     ['x-tv-timestamp', '1767225601', 'signature mismatch'],
     ['x-tv-timestamp', '17672256e2', 'malformed timestamp'],
     ['x-tv-subject', 'user-43', 'signature mismatch'],
+    ['x-tv-subject', 'user\u202e24-resu', 'malformed subject'],
     ['x-tv-content-sha256', '0'.repeat(64), 'signature mismatch'],
     ['x-tv-signature', VECTOR.signature.slice(0, 63), 'malformed hash or signature'],
     ['x-tv-signature', undefined, 'missing signature headers'],
-  ])('refuses a changed %s (%s)', (name, value, reason) => {
-    expect(verifyHmacRequest({ ...headers, [name]: value }, 'POST', req.path, keys, 1767225600)).toEqual({ ok: false, reason });
+  ])('refuses a changed %s (%j)', (name, value, reason) => {
+    expect(verifyHmacRequest({ ...headers, [name]: value }, target, keys, T)).toEqual({ ok: false, reason });
+  });
+
+  it('gives each key id namespace its own issuer; a versioned id keeps its namespace', () => {
+    expect(hmacNamespace('backend-1')).toBe('backend-1');
+    expect(hmacNamespace('backend-1.2027')).toBe('backend-1');
+    expect(hmacIssuer(hmacNamespace('backend-2'))).toBe('urn:token-vending:hmac:backend-2');
   });
 
   it('compares in constant time and treats different lengths as unequal', () => {
@@ -68,5 +103,7 @@ describe('HMAC request signing', () => {
     expect(() => parseHmacKeys(JSON.stringify({ a: 'short' }))).toThrow(SecretFormatError);
     expect(() => parseHmacKeys('{}')).toThrow(SecretFormatError);
     expect(() => parseHmacKeys('not json')).toThrow(SecretFormatError);
+    expect(() => parseHmacKeys(JSON.stringify({ 'bad id!': 'x'.repeat(32) }))).toThrow(SecretFormatError);
+    expect([...parseHmacKeys(JSON.stringify({ 'backend-1.2027': 'x'.repeat(32) })).keys()]).toEqual(['backend-1.2027']);
   });
 });

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { claimValues, pseudonymousId, type Caller } from '../../lambda/http/caller';
+import { callerFromEvent, claimValues, hmacIssuer, pseudonymousId, type Caller } from '../../lambda/http/caller';
+import { sha256Hex } from '../../lambda/http/hmac';
+import { roomTokenRequest } from '../../lambda/http/schemas';
 import { entitlementOf } from '../../lambda/http/entitlements';
 import { originAllowed, originClaim } from '../../lambda/http/origin';
 import { ProblemError } from '../../lambda/http/problem';
 
-const caller = (claims: Record<string, unknown>): Caller => ({ subject: String(claims.sub ?? 's'), issuer: 'https://idp', claims });
+const caller = (claims: Record<string, unknown>): Caller => ({ subject: String(claims.sub ?? 's'), issuer: 'https://idp', identity: String(claims.sub ?? 's'), claims });
 
 describe('originAllowed', () => {
   const allow = ['https://watch.example.com', 'https://*.example.org', 'http://localhost:3000'];
@@ -22,7 +24,25 @@ describe('originAllowed', () => {
     ['http://localhost:3001', false],
     ['null', false],
     ['', false],
-  ])('%s -> %s', (origin, expected) => expect(originAllowed(origin, allow)).toBe(expected));
+    // Forgeries that a suffix match accepted: IVS reads a comma as a list separator.
+    ['https://evil.com,x.example.org', false],
+    ['https://*,x.example.org', false],
+    ['https://*.example.org', false],
+    ['https://evil.com x.example.org', false],
+    ['https://user@a.example.org', false],
+    ['https://evil.com?.example.org', false],
+    ['https://evil.com#.example.org', false],
+    ['https://evil.com/.example.org', false],
+    ['https://a.example.org/', false],
+    ['https://a..example.org', false],
+    ['https://-a.example.org', false],
+    ['https://a_b.example.org', false],
+    [' https://a.example.org', false],
+    ['https://a.example.org\n', false],
+    ['http://localhost:03000', false],
+    ['http://localhost:99999', false],
+    [`https://${'a'.repeat(64)}.example.org`, false],
+  ])('%j -> %s', (origin, expected) => expect(originAllowed(origin, allow)).toBe(expected));
 });
 
 describe('originClaim', () => {
@@ -30,18 +50,70 @@ describe('originClaim', () => {
     expect(() => originClaim('https://a.example', [])).toThrow(ProblemError);
     expect(originClaim(undefined, [])).toBeUndefined();
   });
+  it('puts exactly one canonical origin into the claim, and refuses a forged list', () => {
+    const allow = ['https://*.example.org'];
+    expect(originClaim('HTTPS://A.Example.ORG', allow)).toBe('https://a.example.org');
+    for (const forged of ['https://evil.com,x.example.org', 'https://*,x.example.org']) {
+      expect(() => originClaim(forged, allow)).toThrow(expect.objectContaining({ status: 403, code: 'origin_not_allowed' }));
+    }
+  });
 });
 
 describe('claimValues', () => {
   it.each([
     [['a', 'b'], ['a', 'b']],
-    ['[admins subscribers]', ['admins', 'subscribers']],
-    ['read write', ['read', 'write']],
+    [['subscribers (lapsed)', 'trial,subscribers'], ['subscribers (lapsed)', 'trial,subscribers']],
+    // API Gateway's flattened form is one opaque string: never split into values.
+    ['[admins subscribers]', ['[admins subscribers]']],
+    ['trial,subscribers', ['trial,subscribers']],
+    ['mallory vip-user', ['mallory vip-user']],
     ['solo', ['solo']],
     [42, ['42']],
+    [true, ['true']],
     [undefined, []],
     [{ nested: 1 }, []],
+    [[{ nested: 1 }, 'x'], ['x']],
   ])('%j -> %j', (value, expected) => expect(claimValues({ c: value }, 'c')).toEqual(expected));
+  it('splits only scope, on spaces', () => {
+    expect(claimValues({ scope: 'read write  admin' }, 'scope')).toEqual(['read', 'write', 'admin']);
+    expect(claimValues({ scope: 'read,write' }, 'scope')).toEqual(['read,write']);
+  });
+});
+
+describe('callerFromEvent', () => {
+  const jwt = (payload: Record<string, unknown>) => `${b64({ alg: 'RS256', kid: 'k' })}.${b64(payload)}.sig`;
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const payload = { iss: 'https://idp', sub: 'u1', exp: 2_000_000_000, 'cognito:groups': ['subscribers (lapsed)', 'beta'] };
+  // What API Gateway's JWT authorizer passes: every claim a string, arrays flattened.
+  const flattened = { iss: 'https://idp', sub: 'u1', exp: '2000000000', 'cognito:groups': '[subscribers (lapsed) beta]' };
+  const event = (claims: Record<string, unknown> | undefined, authorization?: string) =>
+    ({ headers: authorization ? { authorization } : {}, requestContext: claims ? { authorizer: { jwt: { claims } } } : {} }) as never;
+
+  it('reads array claims whole from the verified bearer token, not from the flattened string', () => {
+    const c = callerFromEvent(event(flattened, `Bearer ${jwt(payload)}`));
+    expect(claimValues(c.claims, 'cognito:groups')).toEqual(['subscribers (lapsed)', 'beta']);
+    expect(entitlementOf(c, [{ name: 's', when: { claim: 'cognito:groups', anyOf: ['subscribers'] }, channels: ['x'], maximumResolution: 'HD', turn: true, roomPolicies: [] }]).turn).toBe(false);
+    expect(c.subject).toBe('u1');
+  });
+  it('refuses a bearer token that is not the one the authorizer verified', () => {
+    expect(() => callerFromEvent(event(flattened, `Bearer ${jwt({ ...payload, sub: 'u2' })}`))).toThrow(expect.objectContaining({ status: 401 }));
+    expect(() => callerFromEvent(event(flattened, 'Bearer not-a-jwt'))).toThrow(expect.objectContaining({ status: 401 }));
+  });
+  it('with auth "none" and no authorizer, makes a new anonymous caller per request; otherwise 401', () => {
+    const a = callerFromEvent(event(undefined), { type: 'none' });
+    const b = callerFromEvent(event(undefined), { type: 'none' });
+    expect(a.subject).toMatch(/^anonymous-[0-9a-f]{24}$/);
+    expect(a.subject).not.toBe(b.subject);
+    expect(a.claims).toEqual({});
+    expect(() => callerFromEvent(event(undefined), { type: 'jwt' })).toThrow(expect.objectContaining({ status: 401 }));
+  });
+  it('namespaces an HMAC caller by key id: same subject, different issuer and identity', () => {
+    const hmac = (key: string) =>
+      callerFromEvent({ headers: {}, body: '', requestContext: { authorizer: { lambda: { sub: 'user-42', iss: hmacIssuer(key), 'hmac:key': key, contentSha256: sha256Hex('') } } } } as never);
+    expect(hmac('backend-1').identity).toBe('backend-1/user-42');
+    expect(hmac('backend-2').identity).toBe('backend-2/user-42');
+    expect(hmac('backend-1').issuer).not.toBe(hmac('backend-2').issuer);
+  });
 });
 
 describe('entitlementOf', () => {
@@ -51,7 +123,7 @@ describe('entitlementOf', () => {
     { name: 'vip', when: { claim: 'plan', anyOf: ['vip'] }, channels: ['premium'], maximumResolution: 'FULL_HD' as const, turn: false, roomPolicies: [] },
   ];
   it('gives the highest resolution among the matching rules that open the channel', () => {
-    const e = entitlementOf(caller({ 'cognito:groups': '[subscribers]', plan: 'vip' }), rules);
+    const e = entitlementOf(caller({ 'cognito:groups': ['subscribers'], plan: 'vip' }), rules);
     expect(e.maximumResolution('free')).toBe('HD');
     expect(e.maximumResolution('premium')).toBe('FULL_HD');
     expect(e.turn).toBe(true);
@@ -74,5 +146,27 @@ describe('pseudonymousId', () => {
     expect(pseudonymousId(caller({ sub: 'bob@example.com' }), 'ivs-viewer')).not.toBe(a);
     expect(a).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(a).not.toContain('alice');
+  });
+});
+
+describe('room token request strings shown to other participants', () => {
+  it.each([
+    ['right-to-left override', 'Ann\u202egnp.exe'],
+    ['bidi isolate', 'Ann\u2066x\u2069'],
+    ['zero-width joiner', 'A\u200dnn'],
+    ['zero-width space', 'A\u200bnn'],
+    ['byte-order mark', '\ufeffAnn'],
+    ['line separator', 'Ann\u2028Admin'],
+    ['control character', 'Ann\u0007'],
+    ['lone surrogate', 'Ann\ud800'],
+  ])('refuses a participant_name with a %s', (_what, name) => {
+    const r = roomTokenRequest.safeParse({ room_name: 'demo', participant_name: name });
+    expect(r.success).toBe(false);
+    expect(roomTokenRequest.safeParse({ room_name: 'demo', participant_identity: name }).success).toBe(false);
+  });
+  it('accepts names in any script', () => {
+    for (const name of ['Ann', 'Zoë Åström', 'محمد', '山田 太郎', 'Ann 👋']) {
+      expect(roomTokenRequest.safeParse({ room_name: 'demo', participant_name: name }).success, name).toBe(true);
+    }
   });
 });

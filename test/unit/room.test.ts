@@ -95,3 +95,23 @@ describe('parseLiveKitCredentials', () => {
     expect(() => parseLiveKitCredentials(raw)).toThrow(SecretFormatError);
   });
 });
+
+describe('roomMatches in bounded time', () => {
+  const reference = (pattern: string, room: string) =>
+    new RegExp(`^${pattern.split('*').map((s) => s.replace(/[-]/g, '\\-')).join('[A-Za-z0-9_-]{1,64}')}$`).test(room);
+
+  // Before: a regex with one [..]{1,64} group per star; 6 stars against 128 dashes and a
+  // mismatching last character backtracked for over 20 s. This test's default 5 s timeout
+  // is the guard; nothing here asserts a speed.
+  it.each([4, 6, 8, 16])('answers no for %i stars and a 128-character near miss', (stars) => {
+    const pattern = `${Array.from({ length: stars }, () => '*').join('-')}x`;
+    expect(roomMatches(pattern, `${'-'.repeat(127)}y`)).toBe(false);
+    expect(roomMatches(pattern, '-'.repeat(128))).toBe(false);
+  });
+
+  it('agrees with the plain regex definition on small cases', () => {
+    const patterns = ['*', 'a*', '*a', 'a*b', '*-*', 'class-*', '*_*_*', 'x**y', '**'];
+    const rooms = ['a', 'ab', 'a-b', 'class-', 'class-7', 'a_b_c', 'xy', 'x1y', 'x12y', '-', '--', 'a'.repeat(65), `a${'b'.repeat(64)}`, `${'a'.repeat(64)}-${'b'.repeat(64)}`];
+    for (const p of patterns) for (const r of rooms) expect(roomMatches(p, r), `${p} ~ ${r}`).toBe(reference(p, r));
+  });
+});
