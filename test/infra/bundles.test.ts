@@ -5,7 +5,7 @@
  * what Template tests cannot: a bundle that fails to load (CommonJS inside ESM), a missing
  * environment variable, a handler that only works from source.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -61,13 +61,13 @@ afterAll(async () => {
 });
 
 /** Import a function's bundle with exactly the environment the stack gives it. */
-async function deployed(handler: string) {
-  const fn = stack.api.functions[handler]!.fn;
+async function deployed(handler: string, from = { stack, outdir: OUTDIR }) {
+  const fn = from.stack.api.functions[handler]!.fn;
   const asset = fn.node.findChild('Code') as Asset;
-  const env = (stack.resolve((fn.node.defaultChild as any).environment) as { variables: Record<string, string> }).variables;
+  const env = (from.stack.resolve((fn.node.defaultChild as any).environment) as { variables: Record<string, string> }).variables;
   for (const k of Object.keys(process.env)) if (/_SECRET_ID$|^TOKEN_VENDING_CONFIG$/.test(k)) delete process.env[k];
   Object.assign(process.env, env);
-  const mod = await import(`${pathToFileURL(join(OUTDIR, asset.assetPath, 'index.mjs')).href}?${handler}`);
+  const mod = await import(`${pathToFileURL(join(from.outdir, asset.assetPath, 'index.mjs')).href}?${from.stack.stackName}-${handler}`);
   return mod.handler as (e: unknown) => Promise<any>;
 }
 
@@ -104,10 +104,52 @@ describe('the deployed bundles', () => {
     expect(res.headers['content-type']).toBe('application/problem+json');
   });
 
+  it('hmac-authorizer accepts a TV2-signed request and names the key id namespace as issuer', async () => {
+    const authorize = await deployed('hmac-authorizer');
+    const body = JSON.stringify({ channel: 'demo' });
+    const ts = String(Math.floor(Date.now() / 1000));
+    const hash = createHash('sha256').update(body).digest('hex');
+    const host = 'abc123.execute-api.us-east-1.amazonaws.com';
+    const toSign = ['TV2-HMAC-SHA256', 'POST', host, '/v1/playback-tokens', '', ts, 'backend-1', 'user-42', hash].join('\n');
+    const headers = {
+      'x-tv-key-id': 'backend-1', 'x-tv-timestamp': ts, 'x-tv-subject': 'user-42', 'x-tv-content-sha256': hash,
+      'x-tv-signature': createHmac('sha256', hmacKey).update(toSign).digest('hex'),
+    };
+    const request = (domainName: string) => ({
+      version: '2.0', type: 'REQUEST', rawPath: '/v1/playback-tokens', rawQueryString: '', headers,
+      requestContext: { requestId: 'r', domainName, http: { method: 'POST' } },
+    });
+    expect(await authorize(request(host))).toEqual({
+      isAuthorized: true,
+      context: { sub: 'user-42', iss: 'urn:token-vending:hmac:backend-1', 'hmac:key': 'backend-1', contentSha256: hash },
+    });
+    expect((await authorize(request('other.execute-api.us-east-1.amazonaws.com'))).isAuthorized).toBe(false);
+  });
+
   it('hmac-authorizer reads its keys and refuses an unsigned request', async () => {
     const authorize = await deployed('hmac-authorizer');
     const res = await authorize({ version: '2.0', type: 'REQUEST', rawPath: '/v1/playback-tokens', headers: {}, requestContext: { requestId: 'r', http: { method: 'POST' } } });
     expect(res).toEqual({ isAuthorized: false, context: {} });
     expect(sm.calls.some((c) => c.body.SecretId === arn('hmac'))).toBe(true);
+  });
+});
+
+describe('the deployed bundles with auth "none"', () => {
+  let none: TokenVendingStack;
+  beforeAll(() => {
+    const app = new App({ outdir: `${OUTDIR}-none` });
+    none = new TokenVendingStack(app, 'BundlesNone', {
+      config: parseConfig({ ...config, auth: { type: 'none', acknowledge: 'anyone who can reach the API can mint tokens' } }),
+    });
+    app.synth();
+  });
+  afterAll(() => rmSync(`${OUTDIR}-none`, { recursive: true, force: true }));
+
+  it('serves an anonymous caller (no authorizer context at all), as README promises', async () => {
+    const handler = await deployed('playback-tokens', { stack: none, outdir: `${OUTDIR}-none` });
+    const { authorizer: _none, ...requestContext } = event('/v1/playback-tokens', { channel: 'demo' }).requestContext;
+    const res = await handler({ ...event('/v1/playback-tokens', { channel: 'demo' }), requestContext });
+    expect(res.statusCode, res.body).toBe(200);
+    await expect(jwtVerify(JSON.parse(res.body).token, keys.publicKey, { algorithms: ['ES384'] })).resolves.toBeTruthy();
   });
 });

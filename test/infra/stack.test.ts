@@ -159,8 +159,8 @@ describe('the HTTP API', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: '$default', AuthorizationType: 'JWT' });
   });
 
-  it('puts every route behind an authorizer', () => {
-    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')) as any[];
+  it('puts every route but the CORS preflight route behind an authorizer', () => {
+    const routes = (Object.values(template.findResources('AWS::ApiGatewayV2::Route')) as any[]).filter((r) => r.Properties.RouteKey !== 'OPTIONS /{proxy+}');
     expect(routes.length).toBe(4);
     for (const r of routes) {
       expect(r.Properties.AuthorizationType, r.Properties.RouteKey).toBe('JWT');
@@ -185,10 +185,38 @@ describe('the HTTP API', () => {
     });
   });
 
-  it('allows CORS from exactly the configured origins', () => {
+  it('allows CORS from exactly the configured origins, for the methods and headers a frontend sends', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
-      CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://watch.example.com'] }),
+      CorsConfiguration: {
+        AllowOrigins: ['https://watch.example.com'],
+        AllowMethods: ['POST'],
+        AllowHeaders: ['authorization', 'content-type'],
+        ExposeHeaders: ['retry-after'],
+        MaxAge: 3600,
+      },
     });
+  });
+
+  it('lets preflights past the authorizer: OPTIONS /{proxy+} has none, and goes to the fallback function', () => {
+    const routes = template.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: 'OPTIONS /{proxy+}' } });
+    const [route] = Object.values(routes) as any[];
+    expect(route.Properties.AuthorizationType).toBe('NONE');
+    expect(route.Properties.AuthorizerId).toBeUndefined();
+    const [integrationId] = route.Properties.Target['Fn::Join'][1][1].Ref ? [route.Properties.Target['Fn::Join'][1][1].Ref] : [];
+    const integration = template.toJSON().Resources[integrationId];
+    expect(JSON.stringify(integration.Properties.IntegrationUri)).toMatch(/NotFound/);
+  });
+
+  it('has no preflight route and no CORS without allowed origins', () => {
+    const { template: t } = synth({ origins: { allow: [] } });
+    expect(Object.keys(t.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: 'OPTIONS /{proxy+}' } }))).toEqual([]);
+    const [api] = Object.values(t.findResources('AWS::ApiGatewayV2::Api')) as any[];
+    expect(api.Properties.CorsConfiguration).toBeUndefined();
+  });
+
+  it('keeps the execute-api endpoint unless the config turns it off', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { DisableExecuteApiEndpoint: false });
+    synth({ api: { disableExecuteApiEndpoint: true } }).template.hasResourceProperties('AWS::ApiGatewayV2::Api', { DisableExecuteApiEndpoint: true });
   });
 });
 
@@ -204,7 +232,7 @@ describe('HMAC authentication', () => {
       IdentitySource: ['x-tv-key-id', 'x-tv-timestamp', 'x-tv-subject', 'x-tv-content-sha256', 'x-tv-signature'].map((h) => `$request.header.${h}`),
     });
     for (const r of Object.values(t.findResources('AWS::ApiGatewayV2::Route')) as any[]) {
-      expect(r.Properties.AuthorizationType, r.Properties.RouteKey).toBe('CUSTOM');
+      expect(r.Properties.AuthorizationType, r.Properties.RouteKey).toBe(r.Properties.RouteKey === 'OPTIONS /{proxy+}' ? 'NONE' : 'CUSTOM');
     }
   });
 
