@@ -30,15 +30,16 @@ export async function createLocalServer(config: TokenVendingConfig, authorize: A
 
   return createServer(async (req, res) => {
     const origin = req.headers.origin;
+    const preflight = cors !== undefined && isPreflight(req.method, req.headers);
     let result: HttpResult;
     try {
       const body = await readBody(req, API_GATEWAY_MAX_BODY);
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
       const key = `${req.method} ${path}`;
       const handler = routes.get(key);
-      if (cors && isPreflight(req.method, req.headers)) {
+      if (preflight) {
         // API Gateway answers preflights itself: no route, no authorizer.
-        result = preflightResponse(cors, origin!);
+        result = preflightResponse(cors!, origin!);
       } else if (cors && req.method === 'OPTIONS') {
         // Any other OPTIONS meets the unauthorized `OPTIONS /{proxy+}` route (the not-found function).
         result = await fallback(apiGatewayEvent(req, body, `${PREFLIGHT_ROUTE.method} ${PREFLIGHT_ROUTE.path}`));
@@ -60,7 +61,7 @@ export async function createLocalServer(config: TokenVendingConfig, authorize: A
     } catch (err) {
       result = problemResponse(err instanceof BodyTooLarge ? payloadTooLarge(API_GATEWAY_MAX_BODY) : internalError());
     }
-    result = withCorsHeaders(result, cors, origin);
+    if (!preflight) result = withCorsHeaders(result, cors, origin);
     res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
     res.end(result.body ?? '');
   });
