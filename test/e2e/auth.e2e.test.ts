@@ -7,6 +7,7 @@ import { createHash, createHmac, generateKeyPairSync, randomBytes } from 'node:c
 import { generateKeyPair } from 'jose';
 import { TokenVerifier } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FAKE_AWS_ENV, fakeSecretsManager } from '../support/fake-aws';
 import { startIssuer, type Issuer } from '../support/oidc-issuer';
 import { jsonOf, startLocalServer, writeTempFile, type LocalServer } from '../support/local-server';
 
@@ -231,6 +232,34 @@ describe('HMAC-signed server-to-server requests (AUTH_HMAC_KEYS)', () => {
     expect(two.identity).toBe('backend-2/user-42');
     expect(one.turnUser).not.toBe(two.turnUser);
     expect(one.turnUser).toBe((await as('backend-1')).turnUser);
+  });
+
+  it('stops accepting a removed key after maxAge even when the secret then fails to parse (never stale)', async () => {
+    const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:hmac-keys-AbCdEf';
+    const sm = await fakeSecretsManager({ [arn]: { string: JSON.stringify(keys) } });
+    const config = { ...configWith([{ name: 'backends', when: { claim: 'hmac:key', anyOf: ['backend-1', 'backend-2'] }, channels: ['demo'] }]), secrets: { maxAgeSeconds: 1, maxStaleSeconds: 3600 } };
+    const s = await startLocalServer({
+      ...common, ...FAKE_AWS_ENV,
+      CONFIG_FILE: writeTempFile('c.json', JSON.stringify(config)),
+      AUTH_HMAC_KEYS_SECRET_ID: arn,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.url,
+    });
+    const as = (keyId: string) =>
+      fetch(s.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...sign({ path, body, keyId, host: new URL(s.url).host }) }, body });
+    try {
+      expect((await as('backend-1')).status).toBe(200);
+      sm.secrets[arn] = { string: '{"backend-2": "truncated' }; // an operator's broken edit
+      await new Promise((r) => setTimeout(r, 1_300));
+      expect((await as('backend-1')).status).toBe(403);
+      sm.secrets[arn] = { string: JSON.stringify({ 'backend-2': keys['backend-2'] }) }; // backend-1 removed
+      await new Promise((r) => setTimeout(r, 1_300));
+      expect((await as('backend-1')).status).toBe(403);
+      expect((await as('backend-2')).status).toBe(200);
+      expect(s.output()).not.toContain(keys['backend-1']);
+    } finally {
+      await s.stop();
+      await sm.close();
+    }
   });
 
   it('refuses a caller whose key has no entitlement with 403 not_entitled', async () => {
