@@ -2,7 +2,7 @@
  * Reusable L3 construct: the HTTP API, its `$default` stage with access logs and throttling,
  * the JWT authorizer, CORS, and one function per route with exactly the grants it needs.
  */
-import { CfnOutput, Duration, Validations } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   CfnStage,
@@ -22,7 +22,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { TokenVendingConfig } from '../lambda/config/schema';
 import { TokenFunction } from './token-function';
-import { corsPolicy, PREFLIGHT_ROUTE } from '../lambda/http/cors';
+import { corsPolicy, isWildcardOrigin, PREFLIGHT_ROUTE } from '../lambda/http/cors';
 import { HMAC_HEADERS } from '../lambda/http/hmac';
 import { activeRoutes } from '../lambda/http/routes';
 
@@ -78,6 +78,13 @@ export class TokenVendingApi extends Construct {
 
     const fallback = this.tokenFunction('not-found', 'problem+json 404/405 for unmatched requests', props.secrets, configEnv);
     const cors = corsPolicy(config);
+    const wildcards = config.origins.allow.filter(isWildcardOrigin);
+    if (wildcards.length) {
+      Annotations.of(this).addWarning(
+        `origins.allow ${wildcards.join(', ')}: API Gateway's CORS cannot match subdomain wildcards, so browser pages there cannot call the API; ` +
+          'list each browser origin exactly. The wildcard still widens the origin claim of tokens fetched without an Origin header.',
+      );
+    }
 
     this.httpApi = new HttpApi(this, 'HttpApi', {
       description: 'Token vending for private streams',
@@ -164,7 +171,12 @@ export class TokenVendingApi extends Construct {
       });
     }
 
-    new CfnOutput(this, 'Url', { value: this.stage.url, description: 'Base URL of the token API' });
+    new CfnOutput(this, 'Url', {
+      value: this.stage.url,
+      description: config.api.disableExecuteApiEndpoint
+        ? 'The execute-api URL, DISABLED (api.disableExecuteApiEndpoint): map your custom domain to this API and its $default stage'
+        : 'Base URL of the token API',
+    });
   }
 
   /** A function for a handler, with exactly its own secrets (GetSecretValue only) in its role and environment. */

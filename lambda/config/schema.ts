@@ -152,6 +152,14 @@ const authSchema = z.discriminatedUnion('type', [
     type: z.literal('hmac'),
     /** Existing secret with JSON {"<key id>": "<key>", ...}. Absent: the stack creates one. */
     keysSecretArn: z.string().regex(SECRET_ARN, 'must be a full Secrets Manager secret ARN').optional(),
+    /**
+     * Host names clients may sign besides the one API Gateway serves (its execute-api or custom
+     * domain): the CloudFront alias or domain in front of the API. Lower case, no port.
+     */
+    hosts: z
+      .array(z.string().regex(/^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'a lower-case DNS name like api.example.com'))
+      .max(10)
+      .default([]),
   }),
   z.strictObject({
     type: z.literal('none'),
@@ -172,7 +180,8 @@ export const configSchema = z
             z
               .string()
               .regex(ORIGIN_PATTERN, 'origin must look like https://app.example.com, http://localhost:3000 or https://*.example.com (lower case, no path)')
-              .refine((o) => Number(/:(\d+)$/.exec(o)?.[1] ?? 1) <= 65_535, 'port must be 1-65535'),
+              .refine((o) => Number(/:(\d+)$/.exec(o)?.[1] ?? 1) <= 65_535, 'port must be 1-65535')
+              .refine((o) => !o.includes('://*.') || /:\/\/\*\.[^.:]+\.[^.:]+/.test(o), 'a wildcard needs at least two labels after "*." (not https://*.com)'),
           )
           .default([]),
         /** Sets `aws:strict-origin-enforcement` (IVS allows at most 5 origins then). */

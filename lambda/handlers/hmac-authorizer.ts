@@ -4,6 +4,7 @@
  * declared body hash, and passes that hash on for the route handler to check.
  */
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
+import { runtimeConfig } from '../config/runtime';
 import { hmacIssuer, type HmacContext } from '../http/caller';
 import { hmacNamespace, verifyHmacRequest } from '../http/hmac';
 import { errorSummary, logger } from '../logger';
@@ -24,9 +25,10 @@ export const handler = async (event: APIGatewayRequestAuthorizerEventV2): Promis
     logger.error('HMAC keys unavailable; refusing', { error: errorSummary(err) });
     return { isAuthorized: false, context: {} };
   }
+  const auth = runtimeConfig().config.auth;
   const target = {
     method: event.requestContext.http.method,
-    host: event.requestContext.domainName,
+    hosts: [event.requestContext.domainName, ...(auth?.type === 'hmac' ? auth.hosts : [])],
     path: event.rawPath,
     query: event.rawQueryString ?? '',
   };
@@ -37,6 +39,12 @@ export const handler = async (event: APIGatewayRequestAuthorizerEventV2): Promis
   }
   return {
     isAuthorized: true,
-    context: { sub: verdict.subject, iss: hmacIssuer(hmacNamespace(verdict.keyId)), 'hmac:key': verdict.keyId, contentSha256: verdict.contentSha256 },
+    context: {
+      sub: verdict.subject,
+      iss: hmacIssuer(hmacNamespace(verdict.keyId)),
+      'hmac:key': verdict.keyId,
+      'hmac:namespace': hmacNamespace(verdict.keyId),
+      contentSha256: verdict.contentSha256,
+    },
   };
 };

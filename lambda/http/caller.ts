@@ -21,6 +21,8 @@ export interface HmacContext {
   sub: string;
   iss: string;
   'hmac:key': string;
+  /** The key id's namespace (`backend-1` for `backend-1` and `backend-1.2027`): entitle on this. */
+  'hmac:namespace': string;
   contentSha256: string;
 }
 
@@ -71,27 +73,36 @@ export function callerFromEvent(event: HttpEvent, auth?: { type: string }): Call
   return { subject, issuer, identity, claims };
 }
 
+/** How API Gateway's JWT authorizer passes a claim: a string, arrays as `[a b]`, objects as JSON. */
+export function flattenClaim(v: unknown): string {
+  return Array.isArray(v) ? `[${v.join(' ')}]` : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
+}
+
+const unverified = () => unauthorized('unauthenticated', 'The Authorization header does not hold the verified token.');
+
 /**
  * API Gateway's JWT authorizer passes an array claim as one string, `["a b", "c"]` as
  * `[a b c]`: the item boundaries are lost, and no splitting rule can recover them. The token
  * it has just verified is the request's own `Authorization` header (the authorizer's identity
- * source), so array claims are read from that token's payload instead. The payload must be the
- * one the authorizer verified (same iss, sub, exp); otherwise the request is refused.
+ * source), so array claims are read from that token's payload instead. Only when there is a
+ * flattened claim to recover (a local dev identity has none), and only when every scalar and
+ * array claim of the payload flattens to exactly what the authorizer passed: a payload that
+ * is not the verified token is refused, whatever its iss, sub and exp.
  */
 function withBearerArrays(claims: Claims, authorization: string | undefined): Claims {
-  if (!authorization) return claims;
+  if (!Object.values(claims).some((v) => typeof v === 'string' && v.startsWith('[') && v.endsWith(']'))) return claims;
   let payload: Record<string, unknown>;
   try {
-    payload = decodeJwt(authorization.replace(/^Bearer\s+/i, '').trim());
+    payload = decodeJwt((authorization ?? '').replace(/^Bearer\s+/i, '').trim());
   } catch {
-    throw unauthorized('unauthenticated', 'The Authorization header does not hold the verified token.');
+    throw unverified();
   }
-  const same = (name: string) => payload[name] === undefined ? claims[name] === undefined : String(payload[name]) === String(claims[name]);
-  if (!same('iss') || !same('sub') || !same('exp')) {
-    throw unauthorized('unauthenticated', 'The Authorization header does not hold the verified token.');
+  for (const [name, value] of Object.entries(payload)) {
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) continue; // objects: compared by nobody, used by nobody
+    if (claims[name] === undefined || String(claims[name]) !== flattenClaim(value)) throw unverified();
   }
   const arrays = Object.entries(payload).filter(([, v]) => Array.isArray(v));
-  return arrays.length ? { ...claims, ...Object.fromEntries(arrays) } : claims;
+  return { ...claims, ...Object.fromEntries(arrays) };
 }
 
 /**

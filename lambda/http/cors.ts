@@ -7,6 +7,12 @@ import type { TokenVendingConfig } from '../config/schema';
 import { activeRoutes } from './routes';
 
 export interface CorsPolicy {
+  /**
+   * Exact origins only: API Gateway's HTTP API CORS takes an exact origin, `*`, `http://*` or
+   * `https://*`, and no subdomain wildcard (AWS, "Configure CORS for HTTP APIs"), so a
+   * `https://*.example.org` entry of `origins.allow` cannot be a CORS origin; it still widens
+   * the IVS origin claim of tokens fetched without `Origin` (by a backend).
+   */
   readonly allowOrigins: readonly string[];
   readonly allowMethods: readonly string[];
   readonly allowHeaders: readonly string[];
@@ -15,17 +21,23 @@ export interface CorsPolicy {
   readonly maxAgeSeconds: number;
 }
 
-/** Undefined when no browser origin is allowed: then the API answers no preflight at all. */
+/** Undefined when no browser origin is allowed exactly: then the API answers no preflight at all. */
 export function corsPolicy(config: TokenVendingConfig): CorsPolicy | undefined {
-  if (!config.origins.allow.length) return undefined;
+  const exact = config.origins.allow.filter((o) => !isWildcardOrigin(o));
+  if (!exact.length) return undefined;
   return {
-    allowOrigins: [...config.origins.allow],
+    allowOrigins: exact,
     allowMethods: [...new Set(activeRoutes(config).map((r) => r.method))].sort(),
     allowHeaders: ['authorization', 'content-type'],
     exposeHeaders: ['retry-after'],
     maxAgeSeconds: 3600,
   };
 }
+
+export const isWildcardOrigin = (origin: string): boolean => origin.includes('://*.');
+
+/** API Gateway compares the request's Origin with the configured origins as strings. */
+export const corsAllows = (policy: CorsPolicy, origin: string): boolean => policy.allowOrigins.includes(origin);
 
 /**
  * With CORS on, `OPTIONS /{proxy+}` is a route without authorizer: the `$default` route would

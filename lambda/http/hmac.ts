@@ -103,7 +103,12 @@ export type HmacVerdict =
 /** What of the request the verifier needs besides its headers. */
 export interface RequestTarget {
   method: string;
-  host: string;
+  /**
+   * The host names a signature may name: the domain API Gateway served the request on, plus
+   * the configured `auth.hosts` (a CloudFront alias or custom domain in front of it, which
+   * API Gateway never sees). A request signed for any other host is refused.
+   */
+  hosts: readonly string[];
   path: string;
   query: string;
 }
@@ -130,7 +135,9 @@ export function verifyHmacRequest(
   if (subject.length > 256 || /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u.test(subject)) return { ok: false, reason: 'malformed subject' };
   const key = keys.get(keyId);
   if (!key) return { ok: false, reason: 'unknown key id' };
-  const expected = hmacSignature(key, { ...target, timestamp, keyId, subject, contentSha256 });
-  if (!safeEqualHex(expected, signature.toLowerCase())) return { ok: false, reason: 'signature mismatch' };
+  const given = signature.toLowerCase();
+  const { hosts, ...request } = target;
+  const matches = hosts.filter((host) => safeEqualHex(hmacSignature(key, { ...request, host, timestamp, keyId, subject, contentSha256 }), given));
+  if (!matches.length) return { ok: false, reason: 'signature mismatch' };
   return { ok: true, keyId, subject, contentSha256: contentSha256.toLowerCase() };
 }

@@ -16,15 +16,20 @@ export const turnCredentialsRequest = z.strictObject({
 });
 
 /**
- * These strings end up in other participants' UIs: no control characters, and no format
- * controls (bidi overrides and isolates, zero-width characters: display-name spoofing), line
- * or paragraph separators, or unpaired surrogates.
+ * These strings end up in other participants' UIs: no control characters, no format controls
+ * (bidi overrides and isolates, zero-width characters: display-name spoofing), line or
+ * paragraph separators, unpaired surrogates, private-use or unassigned code points, no
+ * invisible fillers (default-ignorable code points, except the variation selectors emoji
+ * need), and at least one visible character.
  */
+const HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Co}\p{Cn}]|(?![\uFE00-\uFE0F])\p{Default_Ignorable_Code_Point}/u;
+const VISIBLE = /[^\p{White_Space}\p{Default_Ignorable_Code_Point}]/u;
 const printable = (max: number) =>
   z
     .string()
     .max(max)
-    .regex(/^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]*$/u, 'must not contain control or format characters (bidi, zero-width)');
+    .refine((v) => !HIDDEN.test(v), 'must not contain control, format or invisible characters (bidi, zero-width, fillers)')
+    .refine((v) => v === '' || VISIBLE.test(v), 'must contain a visible character');
 
 /** LiveKit's standard token-endpoint request (TokenSourceRequest, snake_case). Absent and null are the same. */
 export const roomTokenRequest = z.strictObject({

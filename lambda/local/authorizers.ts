@@ -15,6 +15,7 @@ import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
 import type { AuthorizerResult } from '../handlers/hmac-authorizer';
 import type { HttpEvent } from '../http/handler';
+import { flattenClaim } from '../http/caller';
 import { HMAC_HEADERS } from '../http/hmac';
 
 export type AuthOutcome =
@@ -36,11 +37,7 @@ const deny = (detail: string, status: 401 | 403 = 401): AuthOutcome => ({ kind: 
 
 /** API Gateway passes every claim as a string; arrays become "[a b]". */
 export function flattenClaims(payload: JWTPayload): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(payload)) {
-    out[k] = Array.isArray(v) ? `[${v.join(' ')}]` : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
-  }
-  return out;
+  return Object.fromEntries(Object.entries(payload).map(([k, v]) => [k, flattenClaim(v)]));
 }
 
 export function jwtAuthorizer(issuer: string, audience: readonly string[]): Authorize {

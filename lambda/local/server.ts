@@ -10,7 +10,7 @@ import type { TokenVendingConfig } from '../config/schema';
 import { corsPolicy, PREFLIGHT_ROUTE } from '../http/cors';
 import { activeRoutes } from '../http/routes';
 import type { Authorize } from './authorizers';
-import { isPreflight, preflightResponse, withCorsHeaders } from './cors';
+import { isPreflight, withCorsHeaders } from './cors';
 import { apiGatewayEvent } from './event';
 
 /** API Gateway's own payload limit; the handlers enforce their much smaller one. */
@@ -37,11 +37,9 @@ export async function createLocalServer(config: TokenVendingConfig, authorize: A
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
       const key = `${req.method} ${path}`;
       const handler = routes.get(key);
-      if (preflight) {
-        // API Gateway answers preflights itself: no route, no authorizer.
-        result = preflightResponse(cors!, origin!);
-      } else if (cors && req.method === 'OPTIONS') {
-        // Any other OPTIONS meets the unauthorized `OPTIONS /{proxy+}` route (the not-found function).
+      if (cors && req.method === 'OPTIONS' && path !== '/') {
+        // OPTIONS (preflights included) meets the `OPTIONS /{proxy+}` route: no authorizer, the
+        // not-found function answers 204. (`/{proxy+}` does not match `/`: that one goes to $default.)
         result = await fallback(apiGatewayEvent(req, body, `${PREFLIGHT_ROUTE.method} ${PREFLIGHT_ROUTE.path}`));
       } else {
         const event = apiGatewayEvent(req, body, handler ? key : '$default');
@@ -61,7 +59,7 @@ export async function createLocalServer(config: TokenVendingConfig, authorize: A
     } catch (err) {
       result = problemResponse(err instanceof BodyTooLarge ? payloadTooLarge(API_GATEWAY_MAX_BODY) : internalError());
     }
-    if (!preflight) result = withCorsHeaders(result, cors, origin);
+    result = withCorsHeaders(result, cors, origin, preflight);
     res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
     res.end(result.body ?? '');
   });

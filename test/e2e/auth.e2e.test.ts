@@ -262,6 +262,26 @@ describe('HMAC-signed server-to-server requests (AUTH_HMAC_KEYS)', () => {
     }
   });
 
+  it('keeps a backend entitled (on hmac:namespace) and its users\' ids through a key rotation', async () => {
+    const rotated = { 'backend-1': keys['backend-1'], 'backend-1.2027': randomBytes(32).toString('base64url') };
+    const config = configWith([{ name: 'b1', when: { claim: 'hmac:namespace', anyOf: ['backend-1'] }, channels: ['demo'], turn: true }]);
+    const s = await startLocalServer({ ...common, CONFIG_FILE: writeTempFile('c.json', JSON.stringify(config)), AUTH_HMAC_KEYS: JSON.stringify(rotated) });
+    try {
+      const turnUser = async (keyId: keyof typeof rotated) => {
+        const res = await fetch(s.url + '/v1/turn-credentials', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...sign({ path: '/v1/turn-credentials', body: '{}', keyId, key: rotated[keyId], host: new URL(s.url).host }) },
+          body: '{}',
+        });
+        expect(res.status, keyId).toBe(200);
+        return String((await jsonOf(res)).username).split(':')[1];
+      };
+      expect(await turnUser('backend-1.2027')).toBe(await turnUser('backend-1'));
+    } finally {
+      await s.stop();
+    }
+  });
+
   it('refuses a caller whose key has no entitlement with 403 not_entitled', async () => {
     const config = configWith([{ name: 'b1', when: { claim: 'hmac:key', anyOf: ['backend-1'] }, channels: ['demo'] }]);
     const s = await startLocalServer({ ...common, CONFIG_FILE: writeTempFile('c.json', JSON.stringify(config)), AUTH_HMAC_KEYS: JSON.stringify(keys) });

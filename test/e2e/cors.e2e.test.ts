@@ -92,9 +92,14 @@ describe('CORS over HTTP, as API Gateway answers it', () => {
     }
   });
 
-  it('matches a wildcard entry for a real subdomain only', async () => {
-    expect((await preflight('https://app.example.org')).headers.get('access-control-allow-origin')).toBe('https://app.example.org');
-    expect((await preflight('https://evil.com,app.example.org')).headers.get('access-control-allow-origin')).toBeNull();
+  it('compares origins as exact strings, as API Gateway does: no subdomain wildcard, no case folding', async () => {
+    // `https://*.example.org` is in origins.allow, but API Gateway's CORS has no subdomain wildcards.
+    expect((await preflight('https://app.example.org')).headers.get('access-control-allow-origin')).toBeNull();
+    expect((await preflight(allowed.toUpperCase())).headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('sends OPTIONS / to $default, behind the authorizer (/{proxy+} does not match /)', async () => {
+    expect((await preflight(allowed, '/')).status).toBe(401);
   });
 
   it('sends an OPTIONS that is not a preflight to the unauthorized fallback route: 204, no token asked', async () => {
@@ -134,6 +139,8 @@ describe.skipIf(!chromiumInstalled)('CORS in Chromium: a page on another origin 
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   }, 30_000);
   afterAll(async () => browser?.close());
+  /** How many requests reached a route's handler (each logs one line with its route). */
+  const handled = () => api.output().split('"route":"POST /v1/').length - 1;
 
   /** Run `fetch` inside a page served from `origin`, exactly as a frontend would. */
   async function fromPage(origin: string, token: string | undefined) {
@@ -166,7 +173,9 @@ describe.skipIf(!chromiumInstalled)('CORS in Chromium: a page on another origin 
   }
 
   it('gets a playback token, TURN credentials and a room token with the Authorization header', async () => {
+    const before = handled();
     const r = await fromPage(allowed, await idp.mint({ 'cognito:groups': ['subscribers'] }));
+    expect(handled()).toBe(before + 3);
     expect(r.playback).toMatchObject({ status: 200 });
     expect(r.turn).toMatchObject({ status: 200 });
     expect(r.room).toMatchObject({ status: 201 });
@@ -185,11 +194,10 @@ describe.skipIf(!chromiumInstalled)('CORS in Chromium: a page on another origin 
   });
 
   it('blocks a page on an origin that is not allowed: the browser fails the fetch', async () => {
-    const handled = () => api.output().split('"message":"request"').length;
     const before = handled();
     const r = await fromPage(other, await idp.mint({ 'cognito:groups': ['subscribers'] }));
     for (const call of [r.playback, r.turn, r.room]) expect(call).toEqual({ error: expect.stringMatching(/Failed to fetch/) });
-    // The preflight stopped the browser: no POST ever reached a handler.
+    // The preflight stopped the browser: no POST ever reached a route's handler.
     expect(handled()).toBe(before);
   });
 });

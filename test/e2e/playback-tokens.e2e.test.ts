@@ -85,6 +85,11 @@ describe('a token for a configured channel', () => {
     expect((await verify(json.token))['aws:channel-arn']).toBe(QUERY_ARN);
   });
 
+  it('serves a frontend that sends its own token in dev mode (the dev identity ignores Authorization)', async () => {
+    const { res } = await mint({ channel: 'demo' }, { authorization: 'Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.sig' });
+    expect(res.status).toBe(200);
+  });
+
   it('honours a ttlSeconds within bounds', async () => {
     const before = Math.floor(Date.now() / 1000);
     const { json } = await mint({ channel: 'demo', ttlSeconds: 45 });

@@ -34,7 +34,7 @@ const config = parseConfig({
     roomPolicies: [{ name: 'demo', rooms: ['demo'], e2ee: true }],
   },
   entitlements: [{ name: 'all', channels: ['*'], turn: true, roomPolicies: ['demo'] }],
-  auth: { type: 'hmac', keysSecretArn: arn('hmac') },
+  auth: { type: 'hmac', keysSecretArn: arn('hmac'), hosts: ['api.example.com'] },
 });
 
 let sm: Awaited<ReturnType<typeof fakeSecretsManager>>;
@@ -121,9 +121,14 @@ describe('the deployed bundles', () => {
     });
     expect(await authorize(request(host))).toEqual({
       isAuthorized: true,
-      context: { sub: 'user-42', iss: 'urn:token-vending:hmac:backend-1', 'hmac:key': 'backend-1', contentSha256: hash },
+      context: { sub: 'user-42', iss: 'urn:token-vending:hmac:backend-1', 'hmac:key': 'backend-1', 'hmac:namespace': 'backend-1', contentSha256: hash },
     });
     expect((await authorize(request('other.execute-api.us-east-1.amazonaws.com'))).isAuthorized).toBe(false);
+    // Signed for the CloudFront alias in auth.hosts, served by API Gateway on its own domain.
+    const viaAlias = { ...request('other.execute-api.us-east-1.amazonaws.com') };
+    const aliasToSign = ['TV2-HMAC-SHA256', 'POST', 'api.example.com', '/v1/playback-tokens', '', ts, 'backend-1', 'user-42', hash].join('\n');
+    viaAlias.headers = { ...headers, 'x-tv-signature': createHmac('sha256', hmacKey).update(aliasToSign).digest('hex') };
+    expect((await authorize(viaAlias)).isAuthorized).toBe(true);
   });
 
   it('hmac-authorizer reads its keys and refuses an unsigned request', async () => {

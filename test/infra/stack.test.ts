@@ -1,6 +1,6 @@
 /** Template tests of the synthesized stack (aws-cdk-lib/assertions) and cdk-nag. */
 import { App } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -205,6 +205,13 @@ describe('the HTTP API', () => {
     const [integrationId] = route.Properties.Target['Fn::Join'][1][1].Ref ? [route.Properties.Target['Fn::Join'][1][1].Ref] : [];
     const integration = template.toJSON().Resources[integrationId];
     expect(JSON.stringify(integration.Properties.IntegrationUri)).toMatch(/NotFound/);
+  });
+
+  it('gives API Gateway only the exact origins (its CORS has no subdomain wildcards) and warns about the rest', () => {
+    const { template: t, stack: s } = synth({ origins: { allow: ['https://watch.example.com', 'https://*.example.org'] } });
+    t.hasResourceProperties('AWS::ApiGatewayV2::Api', { CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://watch.example.com'] }) });
+    const warnings = Annotations.fromStack(s).findWarning('*', Match.stringLikeRegexp('subdomain wildcards'));
+    expect(warnings).toHaveLength(1);
   });
 
   it('has no preflight route and no CORS without allowed origins', () => {

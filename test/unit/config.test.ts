@@ -22,6 +22,8 @@ describe('config', () => {
     ['an entitlement to an unknown channel', { ...base, entitlements: [{ name: 'e', channels: ['zzz'] }] }, /unknown channel id "zzz"/],
     ['strict origins with 6 origins', { ...base, origins: { strictOriginEnforcement: true, allow: [1, 2, 3, 4, 5, 6].map((i) => `https://s${i}.example.com`) } }, /1 to 5/],
     ['an origin with a path', { ...base, origins: { allow: ['https://a.example.com/app'] } }, /origin must look like/],
+    ['a wildcard over a whole top-level domain', { ...base, origins: { allow: ['https://*.com'] } }, /two labels after/],
+    ['an origin with an out-of-range port', { ...base, origins: { allow: ['https://a.example.com:70000'] } }, /port must be 1-65535/],
     ['a wildcard origin', { ...base, origins: { allow: ['*'] } }, /origin must look like/],
     ['a default TTL above max', { ...base, playback: { ttlSeconds: { default: 4000 } } }, /min <= default <= max/],
     ['viewer ids with a default TTL above 600 s', { ...base, playback: { viewerId: true, ttlSeconds: { default: 900 } } }, /600/],

@@ -16,8 +16,8 @@ const VECTOR = {
   signature: '802f75bafc584f5077516001ce359b9c78cb14bbc9740de426dfa775617e51f8',
   signatureWithQuery: '461716723e3d1b62748dbdc9634d496cd3db00509b0fa0635bf37bb4db021214',
 };
-const target = { method: 'POST', host: 'api.example.com', path: '/v1/playback-tokens', query: '' };
-const req = { ...target, timestamp: '1767225600', keyId: 'backend-1', subject: 'user-42', contentSha256: VECTOR.bodySha256 };
+const target = { method: 'POST', hosts: ['api.example.com'], path: '/v1/playback-tokens', query: '' };
+const req = { method: 'POST', host: 'api.example.com', path: '/v1/playback-tokens', query: '', timestamp: '1767225600', keyId: 'backend-1', subject: 'user-42', contentSha256: VECTOR.bodySha256 };
 const keys = new Map([['backend-1', createSecretKey(Buffer.from(VECTOR.key))]]);
 const headers = {
   'x-tv-key-id': 'backend-1',
@@ -55,10 +55,16 @@ describe('HMAC request signing (TV2)', () => {
   it.each([
     ['method', { method: 'GET' }],
     ['path', { path: '/v1/turn-credentials' }],
-    ['host (another stack sharing the keys)', { host: 'api.other-stack.example.com' }],
+    ['host (another stack sharing the keys)', { hosts: ['api.other-stack.example.com'] }],
     ['query', { query: 'ttlSeconds=3600' }],
   ])('refuses another %s', (_n, change) => {
     expect(verifyHmacRequest(headers, { ...target, ...change }, keys, T)).toEqual({ ok: false, reason: 'signature mismatch' });
+  });
+
+  it('accepts a signature over any host the deployment answers to (API Gateway\'s domain, or a configured CloudFront alias)', () => {
+    const hosts = ['abc123.execute-api.us-east-1.amazonaws.com', 'api.example.com'];
+    expect(verifyHmacRequest(headers, { ...target, hosts }, keys, T)).toMatchObject({ ok: true });
+    expect(verifyHmacRequest(headers, { ...target, hosts: hosts.slice(0, 1) }, keys, T)).toMatchObject({ ok: false, reason: 'signature mismatch' });
   });
 
   it('binds the key id: the same key value under another id does not verify', () => {
