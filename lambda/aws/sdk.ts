@@ -32,13 +32,13 @@ export class AwsResponseError extends Error {
  * its message. Modeled service errors (ThrottlingException...) pass through untouched.
  */
 function withoutPayload(what: string, err: unknown): unknown {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++) {
-    if (e instanceof SyntaxError || e.message.includes('Deserialization error')) {
-      const reason = e instanceof SyntaxError ? 'not valid JSON' : e.message.split('\n')[0]!.trim();
-      return new AwsResponseError(`${what}: the response could not be read (${e.name}: ${reason})`);
-    }
-  }
-  return err;
+  const chain: Error[] = [];
+  for (let e: unknown = err; e instanceof Error && chain.length < 4; e = e.cause) chain.push(e);
+  if (!chain.some((e) => e instanceof SyntaxError || e.message.includes('Deserialization error'))) return err;
+  const syntax = chain.find((e) => e instanceof SyntaxError);
+  const root = syntax ?? chain[chain.length - 1]!;
+  const reason = syntax ? 'not valid JSON' : root.message.split('\n')[0]!.trim();
+  return new AwsResponseError(`${what}: the response could not be read (${root.name}: ${reason})`);
 }
 
 /**

@@ -94,6 +94,7 @@ const mint = (s: LocalServer) => () => s.post('/v1/playback-tokens', { channel: 
 function expectNoSecretIn(output: string, ...keys: TestKeyPair[]) {
   expect(output).not.toContain('PRIVATE KEY');
   expect(output).not.toContain(CANARY);
+  expect(output).not.toContain('<html>'); // nor any of a response the SDK could not parse
   for (const k of keys) {
     for (const line of k.sec1Pem.split('\n').filter((l) => l.length > 20)) expect(output).not.toContain(line);
   }

@@ -235,6 +235,7 @@ export async function fakeIvs(channels: FakeChannel[]) {
   return Object.assign(svc, {
     state: control.state,
     fault: control.fault,
+    channels,
     getChannelCalls: (arn?: string) => calls.filter((c) => c.target === 'POST /GetChannel' && (arn === undefined || c.body.arn === arn)).length,
   });
 }
