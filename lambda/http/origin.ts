@@ -4,9 +4,15 @@
  */
 import { forbidden } from './problem';
 
+/** A serialized origin as browsers send it: scheme, DNS host name (or IPv4), optional port. */
+const ORIGIN_SYNTAX = /^https?:\/\/[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/;
+
 /** True when `origin` equals an allowed origin or matches a `scheme://*.domain[:port]` pattern. */
 export function originAllowed(origin: string, allow: readonly string[]): boolean {
   const o = origin.toLowerCase();
+  // Found by fuzzing: "https://a,b.example.org" or "https://h> x.example.org" matched the
+  // wildcard and went into the token's origin claim (which IVS reads as a comma-separated list).
+  if (!ORIGIN_SYNTAX.test(o)) return false;
   return allow.some((pattern) => {
     const star = pattern.indexOf('://*.');
     if (star < 0) return o === pattern;
