@@ -177,6 +177,25 @@ describe.concurrent('Secrets Manager faults, cold cache then warm cache', () => 
   });
 });
 
+describe('Secrets Manager answering slowly but within the deadline', () => {
+  it('makes the cold requests wait for it (one call), then serves them all with 200', async () => {
+    const id = ARN('slow-within-deadline');
+    const key = p384KeyPair();
+    sm.secrets[id] = { string: key.sec1Pem };
+    sm.fault(id, 'slow', 800);
+    const s = await serverFor(id);
+    const results = await burst(20, mint(s));
+    for (const r of results) {
+      expect(r.res.status).toBe(200);
+      expect(r.ms).toBeGreaterThanOrEqual(750);
+      expect(r.ms).toBeLessThan(COLD_BOUND_MS);
+    }
+    await expectTokensVerify(results, key);
+    expect(sm.getSecretValueCalls(id)).toBe(1);
+    await expectHealthyProcess(s);
+  });
+});
+
 function verifiesWith(token: string, key: TestKeyPair): boolean {
   // Synchronous check for `eventually`: ES384 over the JWS signing input.
   const [h, p, sig] = token.split('.');

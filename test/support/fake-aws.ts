@@ -138,19 +138,20 @@ export const error = (type: string, message: string, status = 400): Reply => ({ 
 /** The fault in force for one target (a secret id, a channel ARN): its own, else the fake's. */
 function faultControl() {
   const state: FaultState = { mode: 'ok', delayMs: 10_000 };
-  const faults = new Map<string, Mode>();
+  const faults = new Map<string, { mode: Mode; delayMs?: number }>();
   return {
     state,
-    /** Set (or with 'ok', clear) the fault of one secret id or channel ARN. */
-    fault(target: string, mode: Mode) {
+    /** Set (or with 'ok', clear) the fault of one secret id or channel ARN; `delayMs` for slow/trickle. */
+    fault(target: string, mode: Mode, delayMs?: number) {
       if (mode === 'ok') faults.delete(target);
-      else faults.set(target, mode);
+      else faults.set(target, { mode, delayMs });
     },
-    modeOf: (target: string): Mode => faults.get(target) ?? state.mode,
-    apply(mode: Mode, answer: () => Reply, serviceError: (f: ServiceFault) => Reply): Outcome {
+    apply(target: string, answer: () => Reply, serviceError: (f: ServiceFault) => Reply): Outcome {
+      const own = faults.get(target);
+      const mode = own?.mode ?? state.mode;
       if (mode === 'ok') return answer();
       if ((SERVICE_FAULTS as readonly string[]).includes(mode)) return serviceError(mode as ServiceFault);
-      return { transport: mode as TransportFault, delayMs: state.delayMs, reply: answer() };
+      return { transport: mode as TransportFault, delayMs: own?.delayMs ?? state.delayMs, reply: answer() };
     },
   };
 }
@@ -186,7 +187,7 @@ export async function fakeSecretsManager(secrets: Record<string, FakeSecret>) {
       };
     };
     // Secrets Manager (awsJson1_1) answers its errors with 400, except InternalServiceError.
-    return control.apply(control.modeOf(id), answer, (f) => {
+    return control.apply(id, answer, (f) => {
       if (f === 'throttle') return error('ThrottlingException', 'Rate exceeded');
       if (f === 'error') return error('InternalServiceError', 'boom', 500);
       if (f === 'denied') return error('AccessDeniedException', `User is not authorized to perform: secretsmanager:GetSecretValue on resource: ${id}`);
@@ -224,7 +225,7 @@ export async function fakeIvs(channels: FakeChannel[]) {
       };
     };
     // IVS (restJson1) errors carry their HTTP status (IVS API reference, GetChannel "Errors").
-    return control.apply(control.modeOf(arn), answer, (f) => {
+    return control.apply(arn, answer, (f) => {
       if (f === 'throttle') return error('ThrottlingException', 'Request was denied due to request throttling.', 429);
       if (f === 'error') return error('InternalServerException', 'Unexpected error during processing of request.', 500);
       if (f === 'denied') return error('AccessDeniedException', 'User is not authorized to perform: ivs:GetChannel', 403);
