@@ -7,12 +7,21 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { HttpEvent } from '../http/handler';
 
+/**
+ * The request target as a URL. A path that starts with "//" is a path, not a host (as API
+ * Gateway reads it): `new URL("//x", base)` would take "x" for a host, or throw.
+ */
+export function requestUrl(req: IncomingMessage): URL {
+  const target = req.url ?? '/';
+  return new URL(target.startsWith('/') ? `http://localhost${target}` : target, 'http://localhost');
+}
+
 export function apiGatewayEvent(
   req: IncomingMessage,
   body: Buffer,
   routeKey: string,
 ): HttpEvent {
-  const url = new URL(req.url ?? '/', 'http://localhost');
+  const url = requestUrl(req);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined || name === 'cookie') continue;

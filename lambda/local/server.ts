@@ -11,7 +11,7 @@ import { corsPolicy, PREFLIGHT_ROUTE } from '../http/cors';
 import { activeRoutes } from '../http/routes';
 import type { Authorize } from './authorizers';
 import { isPreflight, withCorsHeaders } from './cors';
-import { apiGatewayEvent } from './event';
+import { apiGatewayEvent, requestUrl } from './event';
 
 /** API Gateway's own payload limit; the handlers enforce their much smaller one. */
 const API_GATEWAY_MAX_BODY = 10 * 1024 * 1024;
@@ -34,7 +34,7 @@ export async function createLocalServer(config: TokenVendingConfig, authorize: A
     let result: HttpResult;
     try {
       const body = await readBody(req, API_GATEWAY_MAX_BODY);
-      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      const path = requestUrl(req).pathname;
       const key = `${req.method} ${path}`;
       const handler = routes.get(key);
       if (cors && req.method === 'OPTIONS' && path !== '/') {
