@@ -24,7 +24,7 @@ const OUTDIR = resolve('cdk.out/scale-test'); // inside the project, so `@aws-sd
 const KEY_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:playback-AbCdEf';
 const channelArn = (i: number) => `arn:aws:ivs:us-east-1:123456789012:channel/Ch${String(i).padStart(8, '0')}`;
 const playbackUrl = (i: number) => `https://0123456789ab.us-east-1.playback.live-video.net/api/video/v1/us-east-1.123456789012.channel.Ch${i}.m3u8`;
-const auth = { type: 'jwt', issuer: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example', audience: ['app-client'] } as const;
+const auth = { type: 'jwt' as const, issuer: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example', audience: ['app-client'] };
 
 // Every other channel without a playbackUrl (resolved with GetChannel); the last one has one.
 const channels = Array.from({ length: N }, (_, i) => ({ id: `ch-${i}`, arn: channelArn(i), ...(i % 2 ? { playbackUrl: playbackUrl(i) } : {}) }));
