@@ -126,6 +126,29 @@ describe(`a stack with ${N} configured channels`, () => {
   });
 });
 
+describe('the config carrier', () => {
+  it('gives each stack of one app its own config (a new config is a new asset, never a cached bundle)', () => {
+    const app = new App({ outdir: resolve('cdk.out/carrier-test') });
+    try {
+      const small = (id: string) =>
+        new TokenVendingStack(app, `Stack-${id}`, {
+          config: parseConfig({ channels: [{ id, arn: channelArn(1), playbackUrl: playbackUrl(1) }], entitlements: [{ name: 'all', channels: ['*'] }], auth }),
+        });
+      const [a, b] = [small('alpha'), small('beta')];
+      app.synth();
+      const carried = (s: TokenVendingStack) => {
+        const asset = s.api.functions['playback-tokens']!.fn.node.findChild('Code') as Asset;
+        return { hash: asset.assetHash, ids: JSON.parse(readFileSync(join(app.outdir, asset.assetPath, CONFIG_ASSET_FILE), 'utf8')).channels.map((c: { id: string }) => c.id) };
+      };
+      expect(carried(a).ids).toEqual(['alpha']);
+      expect(carried(b).ids).toEqual(['beta']);
+      expect(carried(a).hash).not.toBe(carried(b).hash);
+    } finally {
+      rmSync(app.outdir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('IVS grants with channel discovery', () => {
   const cdkJson = JSON.parse(readFileSync('cdk.json', 'utf8')) as { context: { tokenVending: TokenVendingConfigInput } };
   const synth = (overrides: Partial<TokenVendingConfigInput>, env?: { account: string; region: string }) => {
