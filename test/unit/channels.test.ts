@@ -5,7 +5,9 @@ import type { Caller } from '../../lambda/http/caller';
 import { entitlementOf } from '../../lambda/http/entitlements';
 import { ProblemError } from '../../lambda/http/problem';
 import { ChannelRegistry } from '../../lambda/ivs/channels';
-import { indexDiscovered, type ChannelSummaryLike } from '../../lambda/ivs/discovery';
+import type { IvsClient } from '@aws-sdk/client-ivs';
+import { DeadlineError } from '../../lambda/aws/sdk';
+import { indexDiscovered, listAllChannels, type ChannelSummaryLike } from '../../lambda/ivs/discovery';
 
 const TAG = 'tv-channel';
 const arn = (n: string) => `arn:aws:ivs:us-east-1:123456789012:channel/${n}`;
@@ -46,6 +48,45 @@ describe('indexDiscovered', () => {
     expect([...index.byId.keys()]).toEqual(['ok']);
     expect(index.byArn.has(arn('X1'))).toBe(false);
     expect(warn.mock.calls.map((c) => c[0])).toEqual(['invalid:' + arn('Bad'), 'configured:' + arn('Dup'), 'configured:' + arn('Studio'), 'ambiguous:twice', 'ambiguous:twice']);
+  });
+});
+
+describe('listAllChannels', () => {
+  /** A client whose every page takes `ms` and honours the abort signal. */
+  function slowClient(pages: number, ms: number) {
+    const asked: (string | undefined)[] = [];
+    const send = vi.fn((cmd: { input: { nextToken?: string; maxResults?: number } }, opts: { abortSignal: AbortSignal }) => {
+      asked.push(cmd.input.nextToken);
+      const i = cmd.input.nextToken ? Number(cmd.input.nextToken) : 0;
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => resolve({ channels: [summary(`P${i}`, `page-${i}`)], nextToken: i + 1 < pages ? String(i + 1) : undefined }), ms);
+        opts.abortSignal.addEventListener('abort', () => {
+          clearTimeout(t);
+          reject(opts.abortSignal.reason);
+        });
+      });
+    });
+    return { client: { send } as unknown as IvsClient, asked, send };
+  }
+
+  it('follows nextToken to the last page, 100 per page', async () => {
+    const { client, asked, send } = slowClient(4, 1);
+    const all = await listAllChannels(client);
+    expect(all.map((c) => c.tags?.[TAG])).toEqual(['page-0', 'page-1', 'page-2', 'page-3']);
+    expect(asked).toEqual([undefined, '1', '2', '3']);
+    expect(send.mock.calls.every(([cmd]) => cmd.input.maxResults === 100)).toBe(true);
+  });
+
+  it('gives up the whole listing at its budget, aborting the page in flight and asking no further', async () => {
+    const { client, send } = slowClient(100, 40);
+    const started = Date.now();
+    await expect(listAllChannels(client, 150)).rejects.toBeInstanceOf(DeadlineError);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    const pagesAsked = send.mock.calls.length;
+    expect(pagesAsked).toBeLessThan(100);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(send.mock.calls.length).toBe(pagesAsked);
+    expect(send.mock.calls.at(-1)![1].abortSignal.aborted).toBe(true);
   });
 });
 
