@@ -15,8 +15,8 @@
  *   LIVEKIT_E2EE_SECRET_FILE  E2EE master secret; default: generated once into .local/
  *   AUTH_ISSUER, AUTH_AUDIENCE  emulate API Gateway's JWT authorizer (OIDC issuer; audiences, comma-separated)
  *   AUTH_HMAC_KEYS            emulate the HMAC Lambda authorizer with these keys (JSON {"<key id>": "<key>"})
- *   AWS_ENDPOINT_URL_IVS      where GetChannel / ListChannels (channelDiscovery) go; default: AWS with your credentials
  *   PORT, HOST                listen address (default 8080, 127.0.0.1)
+ *   AWS_ENDPOINT_URL_IVS      where GetChannel / ListChannels (channelDiscovery) go; default: AWS with your credentials
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
