@@ -153,7 +153,8 @@ describe('ChannelRegistry', () => {
 });
 
 describe('entitlements by tag selector and by claim', () => {
-  const caller = (claims: Record<string, unknown>): Caller => ({ subject: 's', issuer: 'https://idp', claims });
+  // `identity` arrives with the lead's caller.ts changes; the assertion keeps this test valid before and after.
+  const caller = (claims: Record<string, unknown>) => ({ subject: 's', issuer: 'https://idp', identity: 's', claims }) as Caller;
   const rules = config({
     entitlements: [
       { name: 'premium', when: { claim: 'plan', anyOf: ['premium'] }, channels: ['tag:tier=premium', 'tag:tier=gold'], maximumResolution: 'HD' },
