@@ -28,10 +28,14 @@ const auth = { type: 'jwt' as const, issuer: 'https://cognito-idp.us-east-1.amaz
 
 // Every other channel without a playbackUrl (resolved with GetChannel); the last one has one.
 const channels = Array.from({ length: N }, (_, i) => ({ id: `ch-${i}`, arn: channelArn(i), ...(i % 2 ? { playbackUrl: playbackUrl(i) } : {}) }));
+const secretArn = (n: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${n}-AbCdEf`;
 const big: TokenVendingConfigInput = {
   channels,
   playback: { signingKeySecretArn: KEY_ARN },
-  entitlements: [{ name: 'all', channels: ['*'] }],
+  // Every function, so that every environment is measured (existing secrets: their ARNs are plain strings).
+  turn: { uris: ['turn:turn.example.com:3478'], secretArn: secretArn('turn') },
+  livekit: { url: 'wss://lk.example.com', credentialsSecretArn: secretArn('livekit'), e2eeSecretArn: secretArn('e2ee'), roomPolicies: [{ name: 'p', rooms: ['r-*'], e2ee: true }] },
+  entitlements: [{ name: 'all', channels: ['*'], turn: true, roomPolicies: ['p'] }],
   auth,
 };
 
@@ -75,15 +79,18 @@ describe(`a stack with ${N} configured channels`, () => {
 
   it('synthesizes, with every function environment well under 4 KB and no config in it', () => {
     const fns = functionsOf(template);
-    expect(fns.length).toBe(2); // playback-tokens, not-found
+    expect(fns.map((f) => f.Properties.Description).sort()).toEqual([
+      'POST /v1/playback-tokens', 'POST /v1/room-tokens', 'POST /v1/turn-credentials', 'problem+json 404/405 for unmatched requests',
+    ]);
     for (const fn of fns) {
+      expect(Object.values(fn.Properties.Environment?.Variables ?? {}).every((v) => typeof v === 'string')).toBe(true);
       expect(envBytes(fn), fn.Properties.Description).toBeLessThan(1024);
       expect(Object.keys(fn.Properties.Environment?.Variables ?? {}).join()).not.toMatch(/CONFIG/);
     }
   });
 
   it('puts the validated config, every channel of it, into each function asset', () => {
-    for (const name of ['playback-tokens', 'not-found']) {
+    for (const name of ['playback-tokens', 'turn-credentials', 'room-tokens', 'not-found']) {
       const asset = stack.api.functions[name]!.fn.node.findChild('Code') as Asset;
       const file = join(OUTDIR, asset.assetPath, CONFIG_ASSET_FILE);
       expect(existsSync(file), file).toBe(true);
