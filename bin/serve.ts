@@ -1,8 +1,9 @@
 /**
  * `npm start`: the local API on http://127.0.0.1:$PORT (default 8080), serving the same
  * handlers as AWS through an API Gateway v2 event adapter. This file is the local side's one
- * reader of process.env: it resolves config and keys, then hands them to the runtime the way
- * the stack does, as environment variables.
+ * reader of process.env: it resolves config and keys, then hands them to the runtime as
+ * environment variables (the config as TOKEN_VENDING_CONFIG: the deployed functions read
+ * the same validated config from a file in their asset instead).
  *
  *   CONFIG_FILE               JSON config (the `tokenVending` object, or a whole cdk.json); default: dev config
  *   PLAYBACK_PRIVATE_KEY_FILE PEM playback signing key; default: a dev key generated once into .local/
@@ -16,6 +17,7 @@
  *   AUTH_HMAC_KEYS            emulate the HMAC Lambda authorizer with these keys (JSON {"<key id>": "<key>"})
  *   AUTH_HMAC_KEYS_SECRET_ID  the same, keys read from Secrets Manager (real SDK)
  *   PORT, HOST                listen address (default 8080, 127.0.0.1)
+ *   AWS_ENDPOINT_URL_IVS      where GetChannel / ListChannels (channelDiscovery) go; default: AWS with your credentials
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -124,7 +126,8 @@ async function main(): Promise<void> {
   server.listen(port, host, () => {
     const { port: bound } = server.address() as AddressInfo;
     console.log(`Token vending API listening on http://${host}:${bound}`);
-    console.log(`  curl -s -X POST http://${host}:${bound}/v1/playback-tokens -H 'content-type: application/json' -d '{"channel":"${config.channels[0]!.id}"}'`);
+    const example = config.channels[0]?.id ?? '<id of a channel tagged ' + config.channelDiscovery?.tag + '>';
+    console.log(`  curl -s -X POST http://${host}:${bound}/v1/playback-tokens -H 'content-type: application/json' -d '{"channel":"${example}"}'`);
   });
   const stop = () => server.close(() => process.exit(0));
   process.on('SIGINT', stop);

@@ -1,11 +1,17 @@
-/** NodejsFunction with the house defaults: nodejs24.x on arm64, local esbuild, ESM, own log group and role. */
+/**
+ * NodejsFunction with the house defaults: nodejs24.x on arm64, local esbuild, ESM, own log
+ * group and role, and the validated config as a file inside the asset (the carrier of
+ * DESIGN.md §6; see lambda/config/runtime.ts for why a file).
+ */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { platform } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { CONFIG_ASSET_FILE } from '../lambda/config/runtime';
 
 export interface TokenFunctionProps {
   /** File under lambda/handlers/, without `.ts`. */
@@ -13,6 +19,12 @@ export interface TokenFunctionProps {
   readonly description: string;
   readonly environment?: Record<string, string>;
   readonly logRetention?: RetentionDays;
+  /**
+   * The config, written once per synth by the API construct: copied into the asset beside
+   * `index.mjs` after bundling. Its hash goes into the bundling options so that CDK's asset
+   * cache (keyed on those options) never reuses a bundle made with another config.
+   */
+  readonly config?: { path: string; sha256: string };
 }
 
 export class TokenFunction extends Construct {
@@ -57,7 +69,26 @@ export class TokenFunction extends Construct {
         minify: true,
         sourceMap: false,
         forceDockerBundling: false,
+        ...(props.config ? configInAsset(props.config) : {}),
       },
     });
   }
+}
+
+/**
+ * Copy the config file into the bundle's output directory. Local bundling only (the house
+ * rule: esbuild is a dev dependency, bundling never needs Docker); under Docker the host path
+ * would not exist and `cp` fails the synth loudly rather than deploying without a config.
+ */
+function configInAsset(config: { path: string; sha256: string }) {
+  const copy = (dest: string) =>
+    platform() === 'win32' ? `copy /y "${config.path}" "${dest}"` : `cp '${config.path.replace(/'/g, "'\\''")}' '${dest.replace(/'/g, "'\\''")}'`;
+  return {
+    environment: { TOKEN_VENDING_CONFIG_SHA256: config.sha256 },
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (_inputDir: string, outputDir: string) => [copy(`${outputDir}/${CONFIG_ASSET_FILE}`)],
+    },
+  };
 }

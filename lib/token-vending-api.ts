@@ -2,7 +2,11 @@
  * Reusable L3 construct: the HTTP API, its `$default` stage with access logs and throttling,
  * the JWT authorizer, CORS, and one function per route with exactly the grants it needs.
  */
-import { Annotations, CfnOutput, Duration, Validations } from 'aws-cdk-lib';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Annotations, ArnFormat, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   CfnStage,
@@ -55,28 +59,28 @@ export interface TokenVendingApiProps {
   readonly secrets: TokenVendingSecrets;
 }
 
-/** Lambda environment variables share a 4 KB budget. */
-const MAX_CONFIG_ENV_BYTES = 3_500;
+/** Above this many channels that need GetChannel, the grant names the account's channels, not each ARN (IAM policy size). */
+const MAX_LISTED_CHANNEL_ARNS = 20;
 
 export class TokenVendingApi extends Construct {
   readonly httpApi: HttpApi;
   readonly stage: HttpStage;
   readonly functions: Record<string, TokenFunction> = {};
+  private readonly configFile: { path: string; sha256: string };
 
   constructor(scope: Construct, id: string, props: TokenVendingApiProps) {
     super(scope, id);
     const { config } = props;
+    // The config travels in each function's asset (no 4 KB environment limit): one file per
+    // synth, copied beside every bundle (TokenFunction). The environment holds secret ids only.
     const configJson = JSON.stringify(config);
-    if (Buffer.byteLength(configJson) > MAX_CONFIG_ENV_BYTES) {
-      throw new Error(
-        `token-vending config is ${Buffer.byteLength(configJson)} bytes as JSON; Lambda environment variables allow about ${MAX_CONFIG_ENV_BYTES}. Shorten it (fewer channels per stack, or channels without playbackUrl).`,
-      );
-    }
+    const configFile = { path: join(mkdtempSync(join(tmpdir(), 'token-vending-config-')), 'config.json'), sha256: createHash('sha256').update(configJson).digest('hex') };
+    writeFileSync(configFile.path, configJson);
+    this.configFile = configFile;
 
-    const configEnv = { TOKEN_VENDING_CONFIG: configJson };
-    const authorizer = this.authorizer(config, props.secrets, configEnv);
+    const authorizer = this.authorizer(config, props.secrets);
 
-    const fallback = this.tokenFunction('not-found', 'problem+json 404/405 for unmatched requests', props.secrets, configEnv);
+    const fallback = this.tokenFunction('not-found', 'problem+json 404/405 for unmatched requests', props.secrets);
     const cors = corsPolicy(config);
     const wildcards = config.origins.allow.filter(isWildcardOrigin);
     if (wildcards.length) {
@@ -135,11 +139,8 @@ export class TokenVendingApi extends Construct {
     }
 
     for (const route of activeRoutes(config)) {
-      const f = this.tokenFunction(route.handler, `${route.method} ${route.path}`, props.secrets, configEnv);
-      if (route.handler === 'playback-tokens') {
-        const lookup = config.channels.filter((c) => !c.playbackUrl).map((c) => c.arn);
-        if (lookup.length) f.role.addToPolicy(new PolicyStatement({ actions: ['ivs:GetChannel'], resources: lookup }));
-      }
+      const f = this.tokenFunction(route.handler, `${route.method} ${route.path}`, props.secrets);
+      if (route.handler === 'playback-tokens') this.grantChannelLookups(f, config);
       this.httpApi.addRoutes({
         path: route.path,
         methods: [route.method as HttpMethod],
@@ -179,8 +180,38 @@ export class TokenVendingApi extends Construct {
     });
   }
 
+  /**
+   * What the playback function may ask IVS (lambda/ivs/): GetChannel for configured channels
+   * without a playbackUrl (each ARN, or their accounts' channels when there are many: an
+   * inline policy holds 10 KB), and with discovery ListChannels plus GetChannel on the
+   * stack's own account and region (a discovered channel's playback URL).
+   */
+  private grantChannelLookups(f: TokenFunction, config: TokenVendingConfig): void {
+    const stack = Stack.of(this);
+    const lookup = config.channels.filter((c) => !c.playbackUrl).map((c) => c.arn);
+    const accountsChannels = (arns: string[]) => [...new Set(arns.map((a) => a.replace(/channel\/[A-Za-z0-9]+$/, 'channel/*')))];
+    const resources = lookup.length > MAX_LISTED_CHANNEL_ARNS ? accountsChannels(lookup) : lookup;
+    if (config.channelDiscovery) {
+      resources.push(stack.formatArn({ service: 'ivs', resource: 'channel', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME }));
+      // ListChannels has no resource-level permissions: IAM needs "*" (Service Authorization
+      // Reference, Amazon IVS: ListChannels lists no resource type).
+      f.role.addToPolicy(new PolicyStatement({ actions: ['ivs:ListChannels'], resources: ['*'] }));
+      Validations.of(f.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'ivs:ListChannels (channel discovery by tag) supports no resource-level permission, so its resource must be "*"; it is read-only and only the playback function has it.',
+      });
+    }
+    if (resources.length) f.role.addToPolicy(new PolicyStatement({ actions: ['ivs:GetChannel'], resources }));
+    for (const r of resources.filter((a) => typeof a !== 'string' || a.endsWith('/*'))) {
+      Validations.of(f.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${iamFinding(stack, r)}]`,
+        reason: 'ivs:GetChannel (read-only: a channel\'s playback URL and whether it is private) on the channels of one account and region, because discovered channels are not known at deploy time, or too many are configured to list each in a policy.',
+      });
+    }
+  }
+
   /** A function for a handler, with exactly its own secrets (GetSecretValue only) in its role and environment. */
-  private tokenFunction(handler: string, description: string, secrets: TokenVendingSecrets, env: Record<string, string>): TokenFunction {
+  private tokenFunction(handler: string, description: string, secrets: TokenVendingSecrets): TokenFunction {
     const uses = (ROUTE_SECRETS[handler] ?? []).flatMap((u) => {
       const secret = secrets[u.secret];
       if (!secret && !u.optional) throw new Error(`${description} needs the ${u.secret} secret`);
@@ -189,7 +220,8 @@ export class TokenVendingApi extends Construct {
     const f = new TokenFunction(this, pascal(handler), {
       handler,
       description,
-      environment: { ...env, ...Object.fromEntries(uses.map((u) => [u.env, u.secret.secretArn])) },
+      environment: Object.fromEntries(uses.map((u) => [u.env, u.secret.secretArn])),
+      config: this.configFile,
     });
     if (uses.length) {
       f.role.addToPolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: uses.map((u) => u.secret.secretArn) }));
@@ -199,12 +231,12 @@ export class TokenVendingApi extends Construct {
   }
 
   /** Who may call: API Gateway's JWT authorizer, the HMAC Lambda authorizer, or (acknowledged) nobody checks. */
-  private authorizer(config: TokenVendingConfig, secrets: TokenVendingSecrets, env: Record<string, string>): IHttpRouteAuthorizer {
+  private authorizer(config: TokenVendingConfig, secrets: TokenVendingSecrets): IHttpRouteAuthorizer {
     switch (config.auth?.type) {
       case 'jwt':
         return new HttpJwtAuthorizer('CallerJwt', config.auth.issuer, { jwtAudience: [...config.auth.audience] });
       case 'hmac': {
-        const f = this.tokenFunction('hmac-authorizer', 'HMAC request authorizer', secrets, env);
+        const f = this.tokenFunction('hmac-authorizer', 'HMAC request authorizer', secrets);
         return new HttpLambdaAuthorizer('CallerHmac', f.fn, {
           responseTypes: [HttpLambdaResponseType.SIMPLE],
           identitySource: Object.values(HMAC_HEADERS).map((h) => `$request.header.${h}`),
@@ -216,6 +248,14 @@ export class TokenVendingApi extends Construct {
         return new HttpNoneAuthorizer();
     }
   }
+}
+
+/** How cdk-nag names a resource in an IAM5 finding: tokens as <AWS::Region>, <AWS::AccountId>, <AWS::Partition>. */
+function iamFinding(stack: Stack, arn: string): string {
+  const resolved = stack.resolve(arn) as unknown;
+  if (typeof resolved === 'string') return resolved;
+  const parts = (resolved as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+  return parts.map((p) => (typeof p === 'string' ? p : `<${(p as { Ref: string }).Ref}>`)).join('');
 }
 
 const pascal = (s: string) => s.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase());

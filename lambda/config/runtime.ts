@@ -1,17 +1,33 @@
 /**
- * The runtime side's one reader of `process.env` (DESIGN.md §2): read on first use, validated,
- * frozen. Everything else takes these values as parameters.
+ * The runtime side's one reader of `process.env` (DESIGN.md §2) and of the config: read on
+ * first use, validated, frozen, once per container. Everything else takes these values as
+ * parameters.
  *
- * In AWS the stack sets these variables (each function gets only its own secret's id);
- * locally `bin/serve.ts` sets them before the first request.
+ * The config's carrier (DESIGN.md §6): in AWS it is a JSON file inside the function's own
+ * asset, `CONFIG_ASSET_FILE` beside `index.mjs`, written at synth by lib/token-function.ts
+ * from the config `cdk synth` validated. Lambda's environment holds 4 KB in all; a file in
+ * the asset has no practical limit (10,000 channels are ~2 MB), is immutable and versioned
+ * with the code (a config change is a new asset hash), costs one local read, and JSON.parse
+ * is the fastest way V8 materializes large data (faster than the same data as a JS literal
+ * compiled into the bundle, which `define` or a generated module would give). The stack
+ * sets only secret ids in the environment. Locally, `bin/serve.ts` passes the config in
+ * `TOKEN_VENDING_CONFIG` (JSON) or `TOKEN_VENDING_CONFIG_FILE` (a path); either, when set,
+ * is read instead of the asset file.
  */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parseConfig, type TokenVendingConfig } from './schema';
 import type { SecretSource } from '../secrets/sources';
 
+/** The config file inside every function's asset (beside the bundle). */
+export const CONFIG_ASSET_FILE = 'token-vending-config.json';
+
 const optional = z.string().min(1).optional();
 const envSchema = z.object({
-  TOKEN_VENDING_CONFIG: z.string().min(2, 'TOKEN_VENDING_CONFIG (the validated config as JSON) is not set'),
+  /** Local only: the validated config as JSON, or the path of a file holding it. */
+  TOKEN_VENDING_CONFIG: optional,
+  TOKEN_VENDING_CONFIG_FILE: optional,
   /** Secrets Manager ids (deployed, or local against AWS_ENDPOINT_URL_SECRETS_MANAGER). */
   PLAYBACK_KEY_SECRET_ID: optional,
   TURN_SECRET_ID: optional,
@@ -40,7 +56,8 @@ let cached: RuntimeConfig | undefined;
 export function runtimeConfig(): RuntimeConfig {
   if (cached) return cached;
   const env = envSchema.parse(process.env);
-  const config = parseConfig(JSON.parse(env.TOKEN_VENDING_CONFIG), 'runtime config (TOKEN_VENDING_CONFIG)');
+  const carried = configText(env);
+  const config = parseConfig(JSON.parse(carried.text), `runtime config (${carried.source})`);
   const source = (id?: string, file?: string, value?: string): SecretSource | undefined =>
     id ? { kind: 'secretsManager', id } : file ? { kind: 'file', id: file } : value ? { kind: 'inline', id: value } : undefined;
   const secrets: RuntimeConfig['secrets'] = {
@@ -58,6 +75,20 @@ export function runtimeConfig(): RuntimeConfig {
   };
   cached = deepFreeze({ config, secrets });
   return cached;
+}
+
+function configText(env: z.infer<typeof envSchema>): { text: string; source: string } {
+  if (env.TOKEN_VENDING_CONFIG) return { text: env.TOKEN_VENDING_CONFIG, source: 'TOKEN_VENDING_CONFIG' };
+  // In the bundle, import.meta.url is index.mjs: the file sits beside it.
+  const path = env.TOKEN_VENDING_CONFIG_FILE ?? fileURLToPath(new URL(`./${CONFIG_ASSET_FILE}`, import.meta.url));
+  try {
+    return { text: readFileSync(path, 'utf8'), source: path };
+  } catch (err) {
+    throw new Error(
+      `token-vending config not found: ${path} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'}). ` +
+        `Deployed, ${CONFIG_ASSET_FILE} is written beside the bundle at synth; locally set TOKEN_VENDING_CONFIG or TOKEN_VENDING_CONFIG_FILE.`,
+    );
+  }
 }
 
 /** The source of a secret this function needs; its absence is a deployment error (500). */

@@ -3,8 +3,8 @@
  *
  * `cdk synth` validates `cdk.json` context `tokenVending` with it; `npm start` validates its
  * config file (or the dev config) with it; the Lambda functions receive the validated config
- * as JSON and parse it again with the same schema. Pure zod: nothing here may import
- * aws-cdk-lib, because the runtime bundles this file.
+ * as a JSON file inside their asset (lambda/config/runtime.ts) and parse it again with the
+ * same schema. Pure zod: nothing here may import aws-cdk-lib, because the runtime bundles this file.
  */
 import { z } from 'zod';
 import { ORIGIN_PATTERN } from '../http/origin';
@@ -21,16 +21,32 @@ export const IVS_STRICT_ORIGIN_MAX = 5;
 const IVS_CHANNEL_ARN = /^arn:aws[a-z-]*:ivs:[a-z0-9-]+:\d{12}:channel\/[A-Za-z0-9]+$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 
+/** A channel id: what callers send as `channel`, and the value of the discovery tag. */
+export const CHANNEL_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** AWS tag rules: keys 1-128 characters, values 0-256; keys starting with `aws:` are reserved. */
+const tagKeySchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .refine((k) => !k.toLowerCase().startsWith('aws:'), 'tag keys starting with "aws:" are reserved by AWS');
+/** `tag:<key>=<value>` in an entitlement's `channels` (split at the first "="). */
+const TAG_SELECTOR = /^tag:([^=]{1,128})=(.{0,256})$/s;
+
+export function parseTagSelector(selector: string): { key: string; value: string } | undefined {
+  const m = TAG_SELECTOR.exec(selector);
+  return m ? { key: m[1]!, value: m[2]! } : undefined;
+}
+
 const channelSchema = z.strictObject({
-  id: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'channel id: 1-64 letters, digits, "_" or "-"'),
+  id: z.string().regex(CHANNEL_ID, 'channel id: 1-64 letters, digits, "_" or "-"'),
   arn: z.string().regex(IVS_CHANNEL_ARN, 'must be an IVS channel ARN: arn:aws:ivs:<region>:<account>:channel/<id>'),
   /** Optional: without it the function resolves it once per container with IVS GetChannel. */
   playbackUrl: z
     .url({ protocol: /^https$/, error: 'playbackUrl must be an https URL' })
     .refine((u) => !new URL(u).searchParams.has('token'), 'playbackUrl must not already carry a token parameter')
     .optional(),
+  /** Matched by `"tag:<key>=<value>"` entitlement selectors, like a discovered channel's IVS tags. */
+  tags: z.record(tagKeySchema, z.string().max(256)).optional(),
 });
 export type ChannelConfig = z.infer<typeof channelSchema>;
 
@@ -121,8 +137,25 @@ const entitlementSchema = z.strictObject({
   name: z.string().min(1),
   /** Absent: every authenticated caller matches. */
   when: claimMatchSchema.optional(),
-  /** Channel ids this entitlement opens, or `"*"` for every configured channel. */
-  channels: z.array(z.string().min(1)).default([]),
+  /**
+   * What this entitlement opens: channel ids, `"tag:<key>=<value>"` selectors (configured
+   * channels' `tags`, discovered channels' IVS tags), or `"*"` for every configured and
+   * discovered channel.
+   */
+  channels: z
+    .array(
+      z
+        .string()
+        .refine((s) => s === '*' || CHANNEL_ID.test(s) || parseTagSelector(s) !== undefined, {
+          error: (i) => `"${String(i.input)}" is neither a channel id, "*", nor a "tag:<key>=<value>" selector`,
+        }),
+    )
+    .default([]),
+  /**
+   * Also open the channel ids listed in this claim of the caller's token (e.g. a Cognito
+   * pre-token-generation trigger that puts the user's subscriptions there); read like `when`.
+   */
+  channelsFromClaim: z.string().min(1).optional(),
   /** Highest `aws:maximum-resolution` a holder may get. */
   maximumResolution: resolutionSchema.default('FULL_HD'),
   /** May holders get TURN credentials? */
@@ -171,7 +204,14 @@ const authSchema = z.discriminatedUnion('type', [
 
 export const configSchema = z
   .strictObject({
-    channels: z.array(channelSchema).min(1, 'at least one channel is needed'),
+    /** Configured channels; may be empty when `channelDiscovery` finds them instead. */
+    channels: z.array(channelSchema).default([]),
+    /**
+     * Channels discovered at run time: every IVS channel of the stack's region that carries
+     * this tag is a channel whose id is the tag's value (IVS ListChannels, refreshed after
+     * `secrets.maxAgeSeconds`). A configured channel wins over a discovered one.
+     */
+    channelDiscovery: z.strictObject({ tag: tagKeySchema }).optional(),
     origins: z
       .strictObject({
         /** Browser origins that may receive playback tokens; a request from any other Origin gets 403. */
@@ -233,13 +273,19 @@ export const configSchema = z
       ids.add(ch.id);
       arns.add(ch.arn);
     });
-    c.entitlements.forEach((e, i) =>
-      e.channels.forEach((id, j) => {
-        if (id !== '*' && !ids.has(id)) {
-          ctx.addIssue({ code: 'custom', path: ['entitlements', i, 'channels', j], message: `unknown channel id "${id}"` });
-        }
-      }),
-    );
+    if (c.channels.length === 0 && !c.channelDiscovery) {
+      ctx.addIssue({ code: 'custom', path: ['channels'], message: 'at least one channel is needed (or channelDiscovery)' });
+    }
+    // With discovery, an id that is not configured may still be discovered at run time.
+    if (!c.channelDiscovery) {
+      c.entitlements.forEach((e, i) =>
+        e.channels.forEach((id, j) => {
+          if (id !== '*' && !id.startsWith('tag:') && !ids.has(id)) {
+            ctx.addIssue({ code: 'custom', path: ['entitlements', i, 'channels', j], message: `unknown channel id "${id}"` });
+          }
+        }),
+      );
+    }
     const policies = new Set<string>();
     c.livekit?.roomPolicies.forEach((p, i) => {
       if (policies.has(p.name)) ctx.addIssue({ code: 'custom', path: ['livekit', 'roomPolicies', i, 'name'], message: `duplicate room policy "${p.name}"` });

@@ -1,4 +1,4 @@
-/** POST /v1/playback-tokens: an IVS playback token for a configured, entitled channel. */
+/** POST /v1/playback-tokens: an IVS playback token for a configured or discovered, entitled channel. */
 import { randomUUID } from 'node:crypto';
 import { IVS_REVOCABLE_MAX_TTL_SECONDS } from '../config/schema';
 import { runtimeConfig } from '../config/runtime';
@@ -9,7 +9,7 @@ import { originClaim } from '../http/origin';
 import { forbidden } from '../http/problem';
 import { header, parseJsonBody } from '../http/request';
 import { playbackTokenRequest } from '../http/schemas';
-import { channelPlaybackUrl } from '../ivs/channels';
+import { channelPlaybackUrl, runtimeChannels } from '../ivs/channels';
 import { parsePlaybackKey } from '../secrets/keys';
 import { runtimeSecret } from '../secrets/store';
 import { playbackClaims, playbackUrlWithToken, signPlaybackToken } from '../tokens/playback';
@@ -22,10 +22,10 @@ export const handler = httpHandler('POST /v1/playback-tokens', async (event) => 
   const caller = callerFromEvent(event, config.auth);
   const body = parseJsonBody(event, playbackTokenRequest);
 
-  // The channel (and so the ARN in the token) comes from the config, never from the body.
-  const channel = config.channels.find((c) => c.id === body.channel || c.arn === body.channel);
+  // The channel (and so the ARN in the token) comes from the config or IVS, never from the body.
+  const channel = await runtimeChannels().find(body.channel);
   const entitlement = entitlementOf(caller, config.entitlements);
-  const entitledResolution = channel && entitlement.maximumResolution(channel.id);
+  const entitledResolution = channel && entitlement.maximumResolution(channel);
   if (!channel || !entitledResolution) {
     throw forbidden('not_entitled', 'You are not entitled to this channel, or it does not exist.');
   }

@@ -1,31 +1,78 @@
 /**
  * What a caller may have: the union of every configured entitlement whose claim condition the
  * caller meets (DESIGN.md §5). Pure: config and caller in, answer out.
+ *
+ * An entitlement opens channels by id, by `"tag:<key>=<value>"` selector (configured channels'
+ * `tags`, discovered channels' IVS tags), by `"*"` (every configured and discovered channel),
+ * and by `channelsFromClaim` (the ids listed in a claim of the caller's token). The rules are
+ * compiled once per container into Sets and Maps, so a rule naming 10,000 channels is a hash
+ * lookup, not a list scan.
  */
-import { RESOLUTIONS, type EntitlementConfig, type Resolution } from '../config/schema';
+import { parseTagSelector, RESOLUTIONS, type EntitlementConfig, type Resolution } from '../config/schema';
 import { claimValues, type Caller } from './caller';
+
+/** What an entitlement looks at: a channel's id and tags. */
+export interface ChannelRef {
+  readonly id: string;
+  readonly tags?: Readonly<Record<string, string>>;
+}
 
 export interface Entitlement {
   /** May the caller get TURN credentials? */
   readonly turn: boolean;
   /** Names of the LiveKit room policies the caller holds. */
   readonly roomPolicies: ReadonlySet<string>;
-  mayWatch(channelId: string): boolean;
+  mayWatch(channel: ChannelRef): boolean;
   /** Highest resolution over the matching entitlements that open this channel; undefined if none. */
-  maximumResolution(channelId: string): Resolution | undefined;
+  maximumResolution(channel: ChannelRef): Resolution | undefined;
+}
+
+interface CompiledRule {
+  readonly rule: EntitlementConfig;
+  readonly all: boolean;
+  readonly ids: ReadonlySet<string>;
+  /** tag key -> values it opens. */
+  readonly tags: ReadonlyMap<string, ReadonlySet<string>>;
+}
+
+const compiled = new WeakMap<readonly EntitlementConfig[], CompiledRule[]>();
+
+function compile(rules: readonly EntitlementConfig[]): CompiledRule[] {
+  let out = compiled.get(rules);
+  if (!out) {
+    out = rules.map((rule) => {
+      const ids = new Set<string>();
+      const tags = new Map<string, Set<string>>();
+      for (const c of rule.channels) {
+        const selector = parseTagSelector(c);
+        if (selector) {
+          if (!tags.has(selector.key)) tags.set(selector.key, new Set());
+          tags.get(selector.key)!.add(selector.value);
+        } else if (c !== '*') ids.add(c);
+      }
+      return { rule, all: rule.channels.includes('*'), ids, tags };
+    });
+    compiled.set(rules, out);
+  }
+  return out;
 }
 
 export function entitlementOf(caller: Caller, rules: readonly EntitlementConfig[]): Entitlement {
-  const matching = rules.filter(
-    (r) => !r.when || claimValues(caller.claims, r.when.claim).some((v) => r.when!.anyOf.includes(v)),
-  );
-  const opening = (channelId: string) => matching.filter((r) => r.channels.includes('*') || r.channels.includes(channelId));
+  const matching = compile(rules)
+    .filter((r) => !r.rule.when || claimValues(caller.claims, r.rule.when.claim).some((v) => r.rule.when!.anyOf.includes(v)))
+    .map((r) => ({ ...r, fromClaim: r.rule.channelsFromClaim ? new Set(claimValues(caller.claims, r.rule.channelsFromClaim)) : undefined }));
+  const opens = (r: (typeof matching)[number], channel: ChannelRef) =>
+    r.all ||
+    r.ids.has(channel.id) ||
+    r.fromClaim?.has(channel.id) === true ||
+    (r.tags.size > 0 && Object.entries(channel.tags ?? {}).some(([k, v]) => r.tags.get(k)?.has(v) === true));
+  const opening = (channel: ChannelRef) => matching.filter((r) => opens(r, channel));
   return {
-    turn: matching.some((r) => r.turn),
-    roomPolicies: new Set(matching.flatMap((r) => r.roomPolicies)),
-    mayWatch: (channelId) => opening(channelId).length > 0,
-    maximumResolution: (channelId) => {
-      const ranks = opening(channelId).map((r) => RESOLUTIONS.indexOf(r.maximumResolution));
+    turn: matching.some((r) => r.rule.turn),
+    roomPolicies: new Set(matching.flatMap((r) => r.rule.roomPolicies)),
+    mayWatch: (channel) => opening(channel).length > 0,
+    maximumResolution: (channel) => {
+      const ranks = opening(channel).map((r) => RESOLUTIONS.indexOf(r.rule.maximumResolution));
       return ranks.length ? RESOLUTIONS[Math.max(...ranks)] : undefined;
     },
   };

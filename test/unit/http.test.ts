@@ -134,15 +134,15 @@ describe('entitlementOf', () => {
   ];
   it('gives the highest resolution among the matching rules that open the channel', () => {
     const e = entitlementOf(caller({ 'cognito:groups': ['subscribers'], plan: 'vip' }), rules);
-    expect(e.maximumResolution('free')).toBe('HD');
-    expect(e.maximumResolution('premium')).toBe('FULL_HD');
+    expect(e.maximumResolution({ id: 'free' })).toBe('HD');
+    expect(e.maximumResolution({ id: 'premium' })).toBe('FULL_HD');
     expect(e.turn).toBe(true);
   });
   it('opens nothing a caller does not match', () => {
     const e = entitlementOf(caller({ plan: 'basic' }), rules);
-    expect(e.mayWatch('free')).toBe(true);
-    expect(e.mayWatch('premium')).toBe(false);
-    expect(e.maximumResolution('premium')).toBeUndefined();
+    expect(e.mayWatch({ id: 'free' })).toBe(true);
+    expect(e.mayWatch({ id: 'premium' })).toBe(false);
+    expect(e.maximumResolution({ id: 'premium' })).toBeUndefined();
     expect(e.turn).toBe(false);
   });
 });
