@@ -93,6 +93,7 @@ async function chooseAuthorizer(): Promise<Authorize> {
 async function main(): Promise<void> {
   const config = loadConfig();
   process.env.TOKEN_VENDING_CONFIG = JSON.stringify(config);
+  process.env.POWERTOOLS_LOG_LEVEL ??= config.observability.logLevel; // as the stack sets it (lib/token-vending-api.ts)
   if (!process.env.PLAYBACK_KEY_SECRET_ID) {
     process.env.PLAYBACK_PRIVATE_KEY_FILE ??= ensureDevPlaybackKey();
   }

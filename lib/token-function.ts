@@ -6,6 +6,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
+import { SERVICE_NAME } from '../lambda/config/observability';
 
 export interface TokenFunctionProps {
   /** File under lambda/handlers/, without `.ts`. */
@@ -44,7 +45,7 @@ export class TokenFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       environment: {
-        POWERTOOLS_SERVICE_NAME: 'token-vending',
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_LOG_LEVEL: 'INFO',
         ...props.environment,
       },

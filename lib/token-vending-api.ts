@@ -60,6 +60,8 @@ const MAX_CONFIG_ENV_BYTES = 3_500;
 export class TokenVendingApi extends Construct {
   readonly httpApi: HttpApi;
   readonly stage: HttpStage;
+  /** The stage's access logs (JSON lines with `status`): the source of the Throttled metric. */
+  readonly accessLogs: LogGroup;
   readonly functions: Record<string, TokenFunction> = {};
 
   constructor(scope: Construct, id: string, props: TokenVendingApiProps) {
@@ -72,7 +74,7 @@ export class TokenVendingApi extends Construct {
       );
     }
 
-    const configEnv = { TOKEN_VENDING_CONFIG: configJson };
+    const configEnv = { TOKEN_VENDING_CONFIG: configJson, POWERTOOLS_LOG_LEVEL: config.observability.logLevel };
     const authorizer = this.authorizer(config, props.secrets, configEnv);
 
     const fallback = this.tokenFunction('not-found', 'problem+json 404/405 for unmatched requests', props.secrets, configEnv);
@@ -93,7 +95,7 @@ export class TokenVendingApi extends Construct {
         : undefined,
     });
 
-    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH });
+    const accessLogs = (this.accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH }));
     this.stage = new HttpStage(this, 'Stage', {
       httpApi: this.httpApi,
       stageName: '$default',

@@ -8,6 +8,7 @@ import { GetChannelCommand, IvsClient } from '@aws-sdk/client-ivs';
 import type { ChannelConfig } from '../config/schema';
 import { conflict, unavailable } from '../http/problem';
 import { errorSummary, logger } from '../logger';
+import { lookupFailed } from '../metrics';
 import { RefreshingCache } from '../secrets/cache';
 import { SDK_CLIENT_OPTIONS, withDeadline } from '../aws/sdk';
 import { RETRY_AFTER_SECONDS } from '../secrets/store';
@@ -38,7 +39,7 @@ export async function channelPlaybackUrl(channel: ChannelConfig): Promise<string
     cache = new RefreshingCache(() => getChannel(channel.arn), {
       maxAgeMs: LOOKUP_MAX_AGE_MS,
       maxStaleMs: LOOKUP_MAX_STALE_MS,
-      onRefreshError: (err) => logger.warn('GetChannel refresh failed; serving the cached channel', { channel: channel.id, error: errorSummary(err) }),
+      onRefreshError: (err, staleMs) => { if (staleMs < LOOKUP_MAX_STALE_MS) lookupFailed('ivs', 'GetChannel', { stale: true }); logger.warn('GetChannel refresh failed; serving the cached channel', { channel: channel.id, error: errorSummary(err) }); },
     });
     lookups.set(channel.arn, cache);
   }
@@ -46,6 +47,7 @@ export async function channelPlaybackUrl(channel: ChannelConfig): Promise<string
   try {
     info = await cache.get();
   } catch (err) {
+    lookupFailed('ivs', 'GetChannel');
     logger.error('channel lookup failed', { channel: channel.id, error: errorSummary(err) });
     throw unavailable('channel_unavailable', 'The channel cannot be looked up right now; try again shortly.', RETRY_AFTER_SECONDS);
   }
