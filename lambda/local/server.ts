@@ -4,6 +4,7 @@
  * go to the same `$default` handler as in AWS.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { InvokeStore, InvokeStoreBase } from '@aws/lambda-invoke-store';
 import type { HttpHandler, HttpResult } from '../http/handler';
 import { internalError, payloadTooLarge, problemResponse, ProblemError } from '../http/problem';
 import type { TokenVendingConfig } from '../config/schema';
@@ -24,6 +25,11 @@ export async function createLocalServer(config: TokenVendingConfig, authorize: A
   const routes = new Map<string, HttpHandler>();
   for (const r of activeRoutes(config)) routes.set(`${r.method} ${r.path}`, await loadHandler(r.handler));
   const fallback = await loadHandler('not-found');
+  // Lambda runs each request in its own container; this one process serves them all at once.
+  // Each request gets its own invocation context, as Lambda gives concurrent invocations
+  // (bin/serve.ts sets AWS_LAMBDA_MAX_CONCURRENCY), so Powertools keeps each request's log keys
+  // (its requestId) and metrics apart.
+  const invocations = await InvokeStore.getInstanceAsync(true);
 
   return createServer(async (req, res) => {
     let result: HttpResult;
@@ -41,7 +47,8 @@ export async function createLocalServer(config: TokenVendingConfig, authorize: A
       } else {
         const authorizer = auth.kind === 'jwt' ? { jwt: { claims: auth.claims, scopes: [] } } : { lambda: auth.context };
         Object.assign(event.requestContext, { authorizer });
-        result = await (handler ?? fallback)(event);
+        const requestId = { [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: event.requestContext.requestId };
+        result = await invocations.run(requestId, () => (handler ?? fallback)(event));
       }
     } catch (err) {
       result = problemResponse(err instanceof BodyTooLarge ? payloadTooLarge(API_GATEWAY_MAX_BODY) : internalError());

@@ -195,3 +195,41 @@ describe('with metrics off and log level WARN in the config', () => {
     expect(logs(s.output()).filter((l) => l.level === 'INFO')).toEqual([]);
   });
 });
+
+describe('concurrent requests (one process here, one container each in Lambda)', () => {
+  let s: LocalServer;
+  let sm: Awaited<ReturnType<typeof fakeSecretsManager>>;
+  beforeAll(async () => {
+    sm = await fakeSecretsManager({});
+    sm.state.mode = 'throttle'; // the SDK retries with back-off: every request waits on the same slow load
+    s = await startLocalServer({
+      ...FAKE_AWS_ENV,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.url,
+      PLAYBACK_KEY_SECRET_ID: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:slow-AbCdEf',
+      CONFIG_FILE: writeTempFile(
+        'config.json',
+        JSON.stringify({
+          channels: [{ id: 'demo', arn: 'arn:aws:ivs:us-east-1:123456789012:channel/Demo', playbackUrl: 'https://x.playback.live-video.net/a.m3u8' }],
+          entitlements: [{ name: 'everyone', channels: ['*'] }],
+        }),
+      ),
+    });
+  });
+  afterAll(async () => {
+    await s?.stop();
+    await sm?.close();
+  });
+
+  it('keep their own request id on every line they log', async () => {
+    const results = await Promise.all(Array.from({ length: 10 }, () => s.post('/v1/playback-tokens', { channel: 'demo' })));
+    for (const r of results) expect(r.status).toBe(503);
+    const out = await until(s, (o) => logs(o).filter((l) => l.message === 'request').length === 10, '10 request lines');
+    const lines = logs(out);
+    const ids = (message: string) => lines.filter((l) => l.message === message).map((l) => l.requestId as string).sort();
+    const requestIds = ids('request');
+    expect(new Set(requestIds).size).toBe(10);
+    // Each request logged its failure and its refusal under its own id: no line lost its id or took another's.
+    expect(ids('secret unavailable')).toEqual(requestIds);
+    expect(ids('request refused')).toEqual(requestIds);
+  });
+});
