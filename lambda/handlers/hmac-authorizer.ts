@@ -6,7 +6,7 @@
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
 import { HMAC_ISSUER, type HmacContext } from '../http/caller';
 import { verifyHmacRequest } from '../http/hmac';
-import { errorSummary, logger } from '../logger';
+import { errorSummary, logger, withRequestId } from '../logger';
 import { parseHmacKeys } from '../secrets/keys';
 import { runtimeSecret } from '../secrets/store';
 
@@ -14,7 +14,7 @@ const keys = runtimeSecret('hmacKeys', 'HMAC request-signing keys', parseHmacKey
 
 export type AuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<HmacContext | Record<string, never>>;
 
-export const handler = async (event: APIGatewayRequestAuthorizerEventV2): Promise<AuthorizerResult> => {
+export const handler = (event: APIGatewayRequestAuthorizerEventV2): Promise<AuthorizerResult> => withRequestId(event.requestContext.requestId, async (): Promise<AuthorizerResult> => {
   let active;
   try {
     active = await keys.get();
@@ -31,4 +31,4 @@ export const handler = async (event: APIGatewayRequestAuthorizerEventV2): Promis
     isAuthorized: true,
     context: { sub: verdict.subject, iss: HMAC_ISSUER, 'hmac:key': verdict.keyId, contentSha256: verdict.contentSha256 },
   };
-};
+});

@@ -12,7 +12,7 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
-import { errorSummary, logger } from '../logger';
+import { errorSummary, logger, withRequestId } from '../logger';
 import { coldStart, recordOutcome } from '../metrics';
 import { TtlError } from '../tokens/ttl';
 import { badRequest, internalError, ProblemError, problemResponse } from './problem';
@@ -34,10 +34,8 @@ export function json(statusCode: number, body: unknown): HttpResult {
 export function httpHandler(route: string, fn: (event: HttpEvent) => Promise<HttpResult>): HttpHandler {
   return async (event, context) => {
     const started = performance.now();
-    // For the duration of this request only: Lambda runs one request at a time per container.
     if (context) logger.addContext(context);
-    logger.appendKeys({ requestId: event.requestContext?.requestId });
-    try {
+    return withRequestId(event.requestContext?.requestId, async () => {
       coldStart(context?.functionName);
       let result: HttpResult;
       let code: string | undefined;
@@ -59,14 +57,12 @@ export function httpHandler(route: string, fn: (event: HttpEvent) => Promise<Htt
       logger.info('request', {
         route,
         status,
-        // Passed here too, so the request line is right even if the key was changed meanwhile.
+        // Explicit as well: the request line is where log queries start.
         requestId: event.requestContext?.requestId,
         ms: Math.round((performance.now() - started) * 10) / 10,
       });
       recordOutcome(route, status, code);
       return result;
-    } finally {
-      logger.removeKeys(['requestId']);
-    }
+    });
   };
 }

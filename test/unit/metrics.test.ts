@@ -162,6 +162,20 @@ describe('httpHandler', () => {
   });
 });
 
+describe('the HMAC authorizer (not an httpHandler)', () => {
+  it('puts the request id on its log lines too', async () => {
+    const { handler } = await import('../../lambda/handlers/hmac-authorizer');
+    const { lines } = await captured(async () => {
+      // No HMAC keys are configured here: the authorizer refuses and logs why.
+      const res = await handler({ requestContext: { requestId: 'auth-1', http: { method: 'POST' } }, headers: {}, rawPath: '/v1/playback-tokens' } as never);
+      expect(res.isAuthorized).toBe(false);
+    });
+    const logged = lines.filter((l) => l.message);
+    expect(logged.map((l) => l.message)).toContain('HMAC keys unavailable; refusing');
+    for (const l of logged) expect(l.requestId, l.message).toBe('auth-1');
+  });
+});
+
 describe('with metrics switched off in the config', () => {
   it('prints no EMF line, and still logs', async () => {
     vi.stubEnv('TOKEN_VENDING_CONFIG', JSON.stringify({ ...config, observability: { ...config.observability, metrics: { enabled: false, namespace: 'X' } } }));
