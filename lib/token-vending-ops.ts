@@ -25,6 +25,7 @@ import {
   GraphWidget,
   MathExpression,
   Metric,
+  SearchExpression,
   TextWidget,
   TreatMissingData,
   type IMetric,
@@ -184,9 +185,11 @@ export class TokenVendingOps extends Construct {
           [
             graph('Tokens issued per kind', kinds.map((kind) => ours(METRIC.tokensIssued, { kind }, kind)), 12),
             graph('Refusals by route and problem code (4xx and 5xx)', [
-              new MathExpression({
-                // Every (route, code) pair that occurred: dimensions are constants, so the set is small.
-                expression: `SEARCH('{${namespace},code,route,service} MetricName="${METRIC.refusals}" service="${SERVICE_NAME}"', 'Sum', ${period.toSeconds()})`,
+              // Every (route, code) pair that occurred: dimensions are constants, so the set is small.
+              // Syntax: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/search-expression-syntax.html
+              new SearchExpression({
+                expression: `SEARCH('{"${namespace}",code,route,service} MetricName="${METRIC.refusals}"', 'Sum', ${period.toSeconds()})`,
+                label: '',
                 period,
               }),
             ], 12),

@@ -83,7 +83,7 @@ describe('the dashboard', () => {
   it('shows refusals per route and problem code with a SEARCH over the Refusals metric', () => {
     const [search] = widget('Refusals by route and problem code (4xx and 5xx)');
     expect(JSON.parse(search!)[0].expression).toBe(
-      `SEARCH('{TokenVending,code,route,service} MetricName="Refusals" service="token-vending"', 'Sum', 300)`,
+      `SEARCH('{"TokenVending",code,route,service} MetricName="Refusals"', 'Sum', 300)`,
     );
   });
 
