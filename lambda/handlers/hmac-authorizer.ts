@@ -6,15 +6,18 @@
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
 import { HMAC_ISSUER, type HmacContext } from '../http/caller';
 import { verifyHmacRequest } from '../http/hmac';
-import { errorSummary, logger, withRequestId } from '../logger';
+import { errorSummary, logger } from '../logger';
 import { parseHmacKeys } from '../secrets/keys';
+import { withRequestId } from '../logger';
 import { runtimeSecret } from '../secrets/store';
 
 const keys = runtimeSecret('hmacKeys', 'HMAC request-signing keys', parseHmacKeys);
 
 export type AuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<HmacContext | Record<string, never>>;
 
-export const handler = (event: APIGatewayRequestAuthorizerEventV2): Promise<AuthorizerResult> => withRequestId(event.requestContext.requestId, async (): Promise<AuthorizerResult> => {
+export const handler = (event: APIGatewayRequestAuthorizerEventV2) => withRequestId(event.requestContext.requestId, () => authorize(event));
+
+async function authorize(event: APIGatewayRequestAuthorizerEventV2): Promise<AuthorizerResult> {
   let active;
   try {
     active = await keys.get();
@@ -31,4 +34,4 @@ export const handler = (event: APIGatewayRequestAuthorizerEventV2): Promise<Auth
     isAuthorized: true,
     context: { sub: verdict.subject, iss: HMAC_ISSUER, 'hmac:key': verdict.keyId, contentSha256: verdict.contentSha256 },
   };
-});
+};

@@ -16,20 +16,23 @@ import { apiGatewayEvent } from './event';
 const API_GATEWAY_MAX_BODY = 10 * 1024 * 1024;
 
 
+/**
+ * A route's handler. Lambda runs each request in its own container; this one process serves
+ * them all at once, so each call gets its own invocation context, as Lambda gives concurrent
+ * invocations (bin/serve.ts sets AWS_LAMBDA_MAX_CONCURRENCY): Powertools then keeps each
+ * request's log keys (its requestId) and metrics apart.
+ */
 async function loadHandler(name: string): Promise<HttpHandler> {
   const mod = (await import(`../handlers/${name}.ts`)) as { handler: HttpHandler };
-  return mod.handler;
+  const invocations = await InvokeStore.getInstanceAsync(true);
+  return (event, context) =>
+    invocations.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: event.requestContext.requestId }, () => mod.handler(event, context));
 }
 
 export async function createLocalServer(config: TokenVendingConfig, authorize: Authorize): Promise<Server> {
   const routes = new Map<string, HttpHandler>();
   for (const r of activeRoutes(config)) routes.set(`${r.method} ${r.path}`, await loadHandler(r.handler));
   const fallback = await loadHandler('not-found');
-  // Lambda runs each request in its own container; this one process serves them all at once.
-  // Each request gets its own invocation context, as Lambda gives concurrent invocations
-  // (bin/serve.ts sets AWS_LAMBDA_MAX_CONCURRENCY), so Powertools keeps each request's log keys
-  // (its requestId) and metrics apart.
-  const invocations = await InvokeStore.getInstanceAsync(true);
 
   return createServer(async (req, res) => {
     let result: HttpResult;
@@ -47,8 +50,7 @@ export async function createLocalServer(config: TokenVendingConfig, authorize: A
       } else {
         const authorizer = auth.kind === 'jwt' ? { jwt: { claims: auth.claims, scopes: [] } } : { lambda: auth.context };
         Object.assign(event.requestContext, { authorizer });
-        const requestId = { [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: event.requestContext.requestId };
-        result = await invocations.run(requestId, () => (handler ?? fallback)(event));
+        result = await (handler ?? fallback)(event);
       }
     } catch (err) {
       result = problemResponse(err instanceof BodyTooLarge ? payloadTooLarge(API_GATEWAY_MAX_BODY) : internalError());
