@@ -233,3 +233,43 @@ describe('concurrent requests (one process here, one container each in Lambda)',
     expect(ids('request refused')).toEqual(requestIds);
   });
 });
+
+describe('when a refresh fails and the cached key keeps serving', () => {
+  const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:cached-AbCdEf';
+  let s: LocalServer;
+  let sm: Awaited<ReturnType<typeof fakeSecretsManager>>;
+  beforeAll(async () => {
+    sm = await fakeSecretsManager({ [ARN]: { string: keys.sec1Pem } });
+    s = await startLocalServer({
+      ...FAKE_AWS_ENV,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.url,
+      PLAYBACK_KEY_SECRET_ID: ARN,
+      CONFIG_FILE: writeTempFile(
+        'config.json',
+        JSON.stringify({
+          channels: [{ id: 'demo', arn: 'arn:aws:ivs:us-east-1:123456789012:channel/Demo', playbackUrl: 'https://x.playback.live-video.net/a.m3u8' }],
+          entitlements: [{ name: 'everyone', channels: ['*'] }],
+          secrets: { maxAgeSeconds: 1, maxStaleSeconds: 3600 },
+        }),
+      ),
+    });
+  });
+  afterAll(async () => {
+    await s?.stop();
+    await sm?.close();
+  });
+
+  it('prints StaleValuesServed and SecretFailures, while the requests still get tokens', async () => {
+    expect((await s.post('/v1/playback-tokens', { channel: 'demo' })).status).toBe(200);
+    sm.state.mode = 'throttle';
+    await new Promise((r) => setTimeout(r, 1_200)); // past maxAge: the next request refreshes in the background
+    expect((await s.post('/v1/playback-tokens', { channel: 'demo' })).status).toBe(200);
+    const out = await until(s, (o) => emf(o).some((l) => nameOf(l) === 'StaleValuesServed'), 'StaleValuesServed');
+    const failures = emf(out).filter((l) => ['SecretFailures', 'StaleValuesServed'].includes(nameOf(l)));
+    expect(failures.map((l) => [nameOf(l), l.source, directive(l).Dimensions])).toEqual([
+      ['SecretFailures', 'playback signing key', [['service']]],
+      ['StaleValuesServed', 'playback signing key', [['service']]],
+    ]);
+    expect(emf(out).filter((l) => nameOf(l) === 'TokensIssued')).toHaveLength(2);
+  });
+});
