@@ -100,6 +100,11 @@ async function chooseAuthorizer(config: TokenVendingConfig): Promise<Authorize> 
 async function main(): Promise<void> {
   const config = loadConfig();
   process.env.TOKEN_VENDING_CONFIG = JSON.stringify(config);
+  process.env.POWERTOOLS_LOG_LEVEL ??= config.observability.logLevel; // as the stack sets it (lib/token-vending-api.ts)
+  // Concurrent requests in one process: Powertools scopes per-request state to the invocation
+  // context that lambda/local/server.ts opens for each request (the store exists before any logger).
+  await (await import('@aws/lambda-invoke-store')).InvokeStore.getInstanceAsync(true);
+  process.env.AWS_LAMBDA_MAX_CONCURRENCY ??= '1000';
   if (!process.env.PLAYBACK_KEY_SECRET_ID) {
     process.env.PLAYBACK_PRIVATE_KEY_FILE ??= ensureDevPlaybackKey();
   }

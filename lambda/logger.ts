@@ -18,3 +18,17 @@ export function errorSummary(err: unknown, depth = 0): ErrorSummary {
   if (err.cause !== undefined && depth < 2) summary.cause = errorSummary(err.cause, depth + 1);
   return summary;
 }
+
+/**
+ * Run one request with its API Gateway request id (`requestId`) on every log line, taken off
+ * afterwards. Lambda runs one request at a time per container; the local server gives each
+ * request its own invocation context (lambda/local/server.ts), so concurrent ones stay apart.
+ */
+export async function withRequestId<T>(requestId: string | undefined, fn: () => Promise<T>): Promise<T> {
+  logger.appendKeys({ requestId });
+  try {
+    return await fn();
+  } finally {
+    logger.removeKeys(['requestId']);
+  }
+}

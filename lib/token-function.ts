@@ -11,6 +11,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { platform } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { SERVICE_NAME } from '../lambda/config/observability';
 import { CONFIG_ASSET_FILE } from '../lambda/config/runtime';
 
 export interface TokenFunctionProps {
@@ -56,7 +57,7 @@ export class TokenFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       environment: {
-        POWERTOOLS_SERVICE_NAME: 'token-vending',
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_LOG_LEVEL: 'INFO',
         ...props.environment,
       },

@@ -65,8 +65,11 @@ const MAX_LISTED_CHANNEL_ARNS = 20;
 export class TokenVendingApi extends Construct {
   readonly httpApi: HttpApi;
   readonly stage: HttpStage;
+  /** The stage's access logs (JSON lines with `status`): the source of the Throttled metric. */
+  readonly accessLogs: LogGroup;
   readonly functions: Record<string, TokenFunction> = {};
   private readonly configFile: { path: string; sha256: string };
+  private readonly logLevel: string;
 
   constructor(scope: Construct, id: string, props: TokenVendingApiProps) {
     super(scope, id);
@@ -77,6 +80,7 @@ export class TokenVendingApi extends Construct {
     const configFile = { path: join(mkdtempSync(join(tmpdir(), 'token-vending-config-')), 'config.json'), sha256: createHash('sha256').update(configJson).digest('hex') };
     writeFileSync(configFile.path, configJson);
     this.configFile = configFile;
+    this.logLevel = config.observability.logLevel;
 
     const authorizer = this.authorizer(config, props.secrets);
 
@@ -106,7 +110,7 @@ export class TokenVendingApi extends Construct {
       disableExecuteApiEndpoint: config.api.disableExecuteApiEndpoint,
     });
 
-    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH });
+    const accessLogs = (this.accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH }));
     this.stage = new HttpStage(this, 'Stage', {
       httpApi: this.httpApi,
       stageName: '$default',
@@ -220,7 +224,7 @@ export class TokenVendingApi extends Construct {
     const f = new TokenFunction(this, pascal(handler), {
       handler,
       description,
-      environment: Object.fromEntries(uses.map((u) => [u.env, u.secret.secretArn])),
+      environment: { POWERTOOLS_LOG_LEVEL: this.logLevel, ...Object.fromEntries(uses.map((u) => [u.env, u.secret.secretArn])) },
       config: this.configFile,
     });
     if (uses.length) {

@@ -4,6 +4,7 @@ import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { assertDeployable, type TokenVendingConfig } from '../lambda/config/schema';
 import { TokenVendingApi, type TokenVendingSecrets } from './token-vending-api';
+import { TokenVendingOps } from './token-vending-ops';
 
 export interface TokenVendingStackProps extends StackProps {
   readonly config: TokenVendingConfig;
@@ -11,6 +12,7 @@ export interface TokenVendingStackProps extends StackProps {
 
 export class TokenVendingStack extends Stack {
   readonly api: TokenVendingApi;
+  readonly ops: TokenVendingOps;
   readonly secrets: TokenVendingSecrets;
 
   constructor(scope: Construct, id: string, props: TokenVendingStackProps) {
@@ -65,6 +67,7 @@ export class TokenVendingStack extends Stack {
     };
 
     this.api = new TokenVendingApi(this, 'Api', { config, secrets: this.secrets });
+    this.ops = new TokenVendingOps(this, 'Ops', { api: this.api, config });
   }
 
   /** An existing secret by full ARN, or a new one (retained on delete: it holds keys). */

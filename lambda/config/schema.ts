@@ -202,6 +202,57 @@ const authSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
+/** Operations (README "Operations"): log level, EMF metrics, dashboard. Everything on by default. */
+const observabilitySchema = z
+  .strictObject({
+    /** POWERTOOLS_LOG_LEVEL of every function (and of `npm start`). DEBUG is for a short investigation only. */
+    logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+    metrics: z
+      .strictObject({
+        /** CloudWatch embedded-metric-format lines (tokens issued, refusals, secret/IVS failures, cold starts). */
+        enabled: z.boolean().default(true),
+        /** CloudWatch namespace: give each stack in one account and region its own. */
+        namespace: z
+          .string()
+          .regex(/^[A-Za-z0-9._\/#:-]{1,255}$/, 'namespace: 1-255 of letters, digits and . - _ / # :')
+          .refine((n) => !n.startsWith('AWS/'), 'namespace must not start with "AWS/" (reserved)')
+          .default('TokenVending'),
+      })
+      .prefault({}),
+    /** A CloudWatch dashboard in the stack. */
+    dashboard: z.boolean().default(true),
+  })
+  .prefault({});
+
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+/** CloudWatch alarms in the stack (README "Operations" has the runbook). Thresholds are per `periodMinutes`. */
+const alarmsSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    periodMinutes: z.int().min(1).max(60).default(5),
+    /** API Gateway 5xx as a percentage of requests, when at least `serverErrorMinRequests` came in. */
+    serverErrorRatePercent: z.number().positive().max(100).default(1),
+    serverErrorMinRequests: z.int().min(1).default(10),
+    /** 429 answers (stage or route throttling) in a period. */
+    throttledRequests: z.int().min(1).default(10),
+    /** Failed secret reads (a request refused for lack of a secret, or a failed refresh) in a period. */
+    secretFailures: z.int().min(1).default(1),
+    /** Failed IVS GetChannel lookups in a period. */
+    ivsLookupFailures: z.int().min(1).default(1),
+    /** Errors of any one function (crash, timeout, out of memory: the handlers answer problem+json otherwise). */
+    lambdaErrors: z.int().min(1).default(1),
+    /** Where alarms (and their recovery) are sent. Absent: alarms only show on the dashboard and console. */
+    notify: z
+      .strictObject({
+        /** An existing SNS topic (e.g. your on-call tool's). Absent: the stack creates one. */
+        topicArn: z.string().regex(SNS_TOPIC_ARN, 'must be an SNS topic ARN: arn:aws:sns:<region>:<account>:<name>').optional(),
+        /** E-mail addresses subscribed to the topic (each has to confirm the subscription). */
+        emails: z.array(z.email({ error: 'notify.emails: not an e-mail address' })).default([]),
+      })
+      .optional(),
+  })
+  .prefault({});
+
 export const configSchema = z
   .strictObject({
     /** Configured channels; may be empty when `channelDiscovery` finds them instead. */
@@ -263,6 +314,8 @@ export const configSchema = z
         disableExecuteApiEndpoint: z.boolean().default(false),
       })
       .prefault({}),
+    observability: observabilitySchema,
+    alarms: alarmsSchema,
   })
   .superRefine((c, ctx) => {
     const ids = new Set<string>();

@@ -9,6 +9,7 @@ import { hmacIssuer, type HmacContext } from '../http/caller';
 import { hmacNamespace, verifyHmacRequest } from '../http/hmac';
 import { errorSummary, logger } from '../logger';
 import { parseHmacKeys } from '../secrets/keys';
+import { withRequestId } from '../logger';
 import { runtimeSecret } from '../secrets/store';
 
 // Never stale: a key removed from the secret must stop working within maxAge, even while the
@@ -17,7 +18,9 @@ const keys = runtimeSecret('hmacKeys', 'HMAC request-signing keys', parseHmacKey
 
 export type AuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<HmacContext | Record<string, never>>;
 
-export const handler = async (event: APIGatewayRequestAuthorizerEventV2): Promise<AuthorizerResult> => {
+export const handler = (event: APIGatewayRequestAuthorizerEventV2) => withRequestId(event.requestContext.requestId, () => authorize(event));
+
+async function authorize(event: APIGatewayRequestAuthorizerEventV2): Promise<AuthorizerResult> {
   let active;
   try {
     active = await keys.get();

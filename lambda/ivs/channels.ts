@@ -21,6 +21,7 @@ import { runtimeConfig } from '../config/runtime';
 import type { TokenVendingConfig } from '../config/schema';
 import { conflict, unavailable } from '../http/problem';
 import { errorSummary, logger } from '../logger';
+import { lookupFailed } from '../metrics';
 import { RefreshingCache } from '../secrets/cache';
 import { RETRY_AFTER_SECONDS } from '../secrets/store';
 import { indexDiscovered, listAllChannels, type ChannelIndex, type ChannelSummaryLike } from './discovery';
@@ -136,7 +137,7 @@ export async function channelPlaybackUrl(channel: Channel): Promise<string> {
     cache = new RefreshingCache(() => getChannel(channel.arn), {
       maxAgeMs: LOOKUP_MAX_AGE_MS,
       maxStaleMs: LOOKUP_MAX_STALE_MS,
-      onRefreshError: (err) => logger.warn('GetChannel refresh failed; serving the cached channel', { channel: channel.id, error: errorSummary(err) }),
+      onRefreshError: (err, staleMs) => { if (staleMs < LOOKUP_MAX_STALE_MS) lookupFailed('ivs', 'GetChannel', { stale: true }); logger.warn('GetChannel refresh failed; serving the cached channel', { channel: channel.id, error: errorSummary(err) }); },
     });
     lookups.set(channel.arn, cache);
   }
@@ -144,6 +145,7 @@ export async function channelPlaybackUrl(channel: Channel): Promise<string> {
   try {
     info = await cache.get();
   } catch (err) {
+    lookupFailed('ivs', 'GetChannel');
     logger.error('channel lookup failed', { channel: channel.id, error: errorSummary(err) });
     throw unavailable('channel_unavailable', 'The channel cannot be looked up right now; try again shortly.', RETRY_AFTER_SECONDS);
   }

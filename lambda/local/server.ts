@@ -4,6 +4,7 @@
  * go to the same `$default` handler as in AWS.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { InvokeStore, InvokeStoreBase } from '@aws/lambda-invoke-store';
 import type { HttpHandler, HttpResult } from '../http/handler';
 import { internalError, payloadTooLarge, problemResponse, ProblemError } from '../http/problem';
 import type { TokenVendingConfig } from '../config/schema';
@@ -17,9 +18,17 @@ import { apiGatewayEvent, requestUrl } from './event';
 const API_GATEWAY_MAX_BODY = 10 * 1024 * 1024;
 
 
+/**
+ * A route's handler. Lambda runs each request in its own container; this one process serves
+ * them all at once, so each call gets its own invocation context, as Lambda gives concurrent
+ * invocations (bin/serve.ts sets AWS_LAMBDA_MAX_CONCURRENCY): Powertools then keeps each
+ * request's log keys (its requestId) and metrics apart.
+ */
 async function loadHandler(name: string): Promise<HttpHandler> {
   const mod = (await import(`../handlers/${name}.ts`)) as { handler: HttpHandler };
-  return mod.handler;
+  const invocations = await InvokeStore.getInstanceAsync(true);
+  return (event, context) =>
+    invocations.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: event.requestContext.requestId }, () => mod.handler(event, context));
 }
 
 export async function createLocalServer(config: TokenVendingConfig, authorize: Authorize): Promise<Server> {

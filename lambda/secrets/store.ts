@@ -4,6 +4,7 @@
  */
 import { runtimeConfig, secretSource, type SecretName } from '../config/runtime';
 import { errorSummary, logger } from '../logger';
+import { lookupFailed } from '../metrics';
 import { unavailable } from '../http/problem';
 import { RefreshingCache } from './cache';
 import { SecretFormatError } from './keys';
@@ -25,18 +26,22 @@ export function cachedSecret<T>(
   const cache = new RefreshingCache(async () => parse(await load()), {
     maxAgeMs: ages.maxAgeSeconds * 1000,
     maxStaleMs: ages.maxStaleSeconds * 1000,
-    onRefreshError: (err, staleForMs) =>
+    onRefreshError: (err, staleForMs) => {
+      // Counted here while the old value keeps serving; a request that fails is counted in get().
+      if (staleForMs < ages.maxStaleSeconds * 1000) lookupFailed('secret', label, { stale: true });
       logger.warn('secret refresh failed; serving the cached value', {
         secret: label,
         staleForSeconds: Math.max(0, Math.round(staleForMs / 1000)),
         error: errorSummary(err),
-      }),
+      });
+    },
   });
   return {
     async get() {
       try {
         return await cache.get();
       } catch (err) {
+        lookupFailed('secret', label);
         logger.error('secret unavailable', { secret: label, error: errorSummary(err) });
         const detail =
           err instanceof SecretFormatError

@@ -19,6 +19,8 @@ import { writeTempFile } from '../support/local-server';
 import { measure, report, type BenchResult } from './harness';
 
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+// One EMF line per call would flood the report; README "Operations" gives the metric's own cost.
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 const keys = p384KeyPair();
 const config = devConfig();
 const channelArn = config.channels[0]!.arn;

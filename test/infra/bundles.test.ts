@@ -84,6 +84,22 @@ describe('the deployed bundles', () => {
     await expect(jwtVerify(JSON.parse(res.body).token, keys.publicKey, { algorithms: ['ES384'] })).resolves.toBeTruthy();
   });
 
+  it('playback-tokens prints the EMF line of the token it issued, in the namespace of the config', async () => {
+    const playback = await deployed('playback-tokens');
+    let out = '';
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: unknown) => ((out += String(chunk)), true)) as typeof process.stdout.write;
+    try {
+      expect((await playback(event('/v1/playback-tokens', { channel: 'demo' }))).statusCode).toBe(200);
+    } finally {
+      process.stdout.write = write;
+    }
+    const emf = out.split('\n').filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l));
+    expect(emf).toHaveLength(1);
+    expect(emf[0]._aws.CloudWatchMetrics[0]).toEqual({ Namespace: 'TokenVending', Dimensions: [['service', 'kind']], Metrics: [{ Name: 'TokensIssued', Unit: 'Count' }] });
+    expect(emf[0]).toMatchObject({ service: 'token-vending', kind: 'playback', TokensIssued: 1 });
+  });
+
   it('turn-credentials answers with credentials from the first TURN secret', async () => {
     const res = await (await deployed('turn-credentials'))(event('/v1/turn-credentials', {}));
     expect(res.statusCode, res.body).toBe(200);
