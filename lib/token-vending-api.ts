@@ -2,7 +2,7 @@
  * Reusable L3 construct: the HTTP API, its `$default` stage with access logs and throttling,
  * the JWT authorizer, CORS, and one function per route with exactly the grants it needs.
  */
-import { CfnOutput, Duration, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   CfnStage,
@@ -53,6 +53,11 @@ const ROUTE_SECRETS: Record<string, SecretUse[]> = {
 export interface TokenVendingApiProps {
   readonly config: TokenVendingConfig;
   readonly secrets: TokenVendingSecrets;
+  /**
+   * Behind the edge: the name of the origin-verify secret (replicated into this region by the
+   * edge stack). Every HTTP function reads it to refuse requests that went around CloudFront.
+   */
+  readonly edgeOriginSecretName?: string;
 }
 
 /** Lambda environment variables share a 4 KB budget. */
@@ -62,10 +67,12 @@ export class TokenVendingApi extends Construct {
   readonly httpApi: HttpApi;
   readonly stage: HttpStage;
   readonly functions: Record<string, TokenFunction> = {};
+  private readonly edgeOriginSecretName?: string;
 
   constructor(scope: Construct, id: string, props: TokenVendingApiProps) {
     super(scope, id);
     const { config } = props;
+    this.edgeOriginSecretName = props.edgeOriginSecretName;
     const configJson = JSON.stringify(config);
     if (Buffer.byteLength(configJson) > MAX_CONFIG_ENV_BYTES) {
       throw new Error(
@@ -181,6 +188,18 @@ export class TokenVendingApi extends Construct {
     });
     if (uses.length) {
       f.role.addToPolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: uses.map((u) => u.secret.secretArn) }));
+    }
+    if (this.edgeOriginSecretName && handler !== 'hmac-authorizer') {
+      // By name: the secret belongs to the edge stack (us-east-1) and its replica appears here
+      // when that stack deploys; `-??????` is the suffix Secrets Manager adds to the name.
+      f.fn.addEnvironment('EDGE_ORIGIN_SECRET_ID', this.edgeOriginSecretName);
+      const arn = Stack.of(this).formatArn({
+        service: 'secretsmanager',
+        resource: 'secret',
+        resourceName: `${this.edgeOriginSecretName}-??????`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+      f.role.addToPolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [arn] }));
     }
     this.functions[handler] = f;
     return f;

@@ -9,6 +9,7 @@ import type {
 } from 'aws-lambda';
 import { errorSummary, logger } from '../logger';
 import { TtlError } from '../tokens/ttl';
+import { assertThroughEdge } from './edge';
 import { badRequest, internalError, ProblemError, problemResponse } from './problem';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
@@ -29,6 +30,7 @@ export function httpHandler(route: string, fn: HttpHandler): HttpHandler {
     const started = performance.now();
     let result: HttpResult;
     try {
+      await assertThroughEdge(event); // behind an edge: nothing happens for a request that went around it
       result = await fn(event);
     } catch (caught) {
       const err = caught instanceof TtlError ? badRequest('ttl_out_of_range', caught.message) : caught;
