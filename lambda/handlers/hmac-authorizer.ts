@@ -5,6 +5,7 @@
  */
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
 import { hmacIssuer, type HmacContext } from '../http/caller';
+import { signedHost } from '../http/edge';
 import { hmacNamespace, verifyHmacRequest } from '../http/hmac';
 import { errorSummary, logger } from '../logger';
 import { parseHmacKeys } from '../secrets/keys';
@@ -26,7 +27,7 @@ export const handler = async (event: APIGatewayRequestAuthorizerEventV2): Promis
   }
   const target = {
     method: event.requestContext.http.method,
-    host: event.requestContext.domainName,
+    host: signedHost(event.headers ?? {}, event.requestContext.domainName),
     path: event.rawPath,
     query: event.rawQueryString ?? '',
   };

@@ -107,7 +107,8 @@ describe('behind the edge, a request that went around CloudFront', () => {
   const mint = (headers: Record<string, string> = {}) => postFrom('127.0.0.1', server.url, '/v1/playback-tokens', { channel: 'demo' }, headers);
 
   it('is refused with 403 problem+json, without the header or with a wrong value', async () => {
-    for (const headers of [{}, { [ORIGIN_VERIFY_HEADER]: 'guess' }, { [ORIGIN_VERIFY_HEADER]: current.slice(0, -1) }]) {
+    const attempts: Record<string, string>[] = [{}, { [ORIGIN_VERIFY_HEADER]: 'guess' }, { [ORIGIN_VERIFY_HEADER]: current.slice(0, -1) }];
+    for (const headers of attempts) {
       const res = await mint(headers);
       expect(res.status).toBe(403);
       expect(res.headers['content-type']).toBe('application/problem+json');
