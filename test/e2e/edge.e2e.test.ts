@@ -5,7 +5,10 @@
  * Manager). Two clients on one machine: Linux routes all of 127.0.0.0/8 to lo, so a socket
  * bound to 127.0.0.2 is another client address than one bound to 127.0.0.1.
  */
-import { request } from 'node:http';
+import { spawnSync } from 'node:child_process';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ORIGIN_VERIFY_HEADER, RATE_LIMITED_PROBLEM } from '../../lambda/http/edge';
 import { FAKE_AWS_ENV, fakeSecretsManager } from '../support/fake-aws';
@@ -124,4 +127,56 @@ describe('behind the edge, a request that went around CloudFront', () => {
     expect((await mint({ [ORIGIN_VERIFY_HEADER]: previous })).status).toBe(200);
     expect(sm.calls.some((c) => c.body.SecretId === NAME)).toBe(true);
   });
+});
+
+const CHROMIUM = '/usr/bin/chromium';
+const chromiumInstalled = spawnSync(CHROMIUM, ['--version'], { stdio: 'ignore' }).status === 0;
+if (!chromiumInstalled && process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
+
+describe.skipIf(!chromiumInstalled)('a browser frontend with edge on', () => {
+  let pages: Server;
+  let api: LocalServer;
+  let origin: string;
+  beforeAll(async () => {
+    pages = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>frontend</title>'));
+    await new Promise<void>((r) => pages.listen(0, '127.0.0.1', r));
+    origin = `http://localhost:${(pages.address() as AddressInfo).port}`;
+    api = await startLocalServer({
+      CONFIG_FILE: writeTempFile('config.json', JSON.stringify({ ...config({ rateLimitPerIp: { requests: 10, windowSeconds: 600 } }), origins: { allow: [origin] } })),
+    });
+  });
+  afterAll(async () => {
+    await api?.stop();
+    await new Promise((r) => pages?.close(r));
+  });
+
+  it('keeps CORS working through the edge, and lets the page read the 429 and its Retry-After', async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${origin}/`);
+      const results = await page.evaluate(async (url) => {
+        const out: { status?: number; code?: string; token?: boolean; retryAfter?: string | null; error?: string }[] = [];
+        for (let i = 0; i < 15; i++) {
+          try {
+            const res = await fetch(`${url}/v1/playback-tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"channel":"demo"}' });
+            const body = await res.json();
+            out.push({ status: res.status, code: body.code, token: typeof body.token === 'string', retryAfter: res.headers.get('retry-after') });
+          } catch (err) {
+            out.push({ error: String(err) });
+          }
+        }
+        return out;
+      }, api.url);
+      // The preflight (cached by the browser for max-age) and the first POSTs are served...
+      expect(results[0]).toMatchObject({ status: 200, token: true });
+      // ...then the page reads WAF's 429 instead of a CORS failure, with the exposed Retry-After.
+      const limited = results.filter((r) => r.status === 429);
+      expect(limited.length).toBeGreaterThan(0);
+      expect(limited[0]).toEqual({ status: 429, code: 'rate_limited', token: false, retryAfter: '600' });
+      expect(results.filter((r) => r.error)).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 });
