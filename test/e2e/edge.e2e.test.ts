@@ -160,7 +160,7 @@ describe.skipIf(!chromiumInstalled)('a browser frontend with edge on', () => {
         for (let i = 0; i < 15; i++) {
           try {
             const res = await fetch(`${url}/v1/playback-tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"channel":"demo"}' });
-            const body = await res.json();
+            const body = (await res.json()) as { code?: string; token?: unknown };
             out.push({ status: res.status, code: body.code, token: typeof body.token === 'string', retryAfter: res.headers.get('retry-after') });
           } catch (err) {
             out.push({ error: String(err) });
