@@ -150,8 +150,9 @@ export const STAGE_THROTTLE_DEFAULT = { rateLimit: 2_000, burstLimit: 4_000 } as
 
 /**
  * AWS WAF rate-based statement: `Limit` is counted per aggregation key over
- * `EvaluationWindowSec`, which only takes 60, 120, 300 or 600; the limit is at least 10
- * (AWS WAF API reference, RateBasedStatement).
+ * `EvaluationWindowSec`, which only takes 60, 120, 300 or 600; the lowest limit allowed is 10
+ * (AWS WAF developer guide, "Rate-based rule high-level settings in AWS WAF"; API reference,
+ * RateBasedStatement). WAF re-checks rates about every 10 s and limits near, not exactly at, the limit.
  */
 export const WAF_RATE_WINDOWS = [60, 120, 300, 600] as const;
 export const WAF_RATE_LIMIT_MIN = 10;
