@@ -46,6 +46,15 @@ describe('the edge stack', () => {
     expect(withEdge.stacks.edge!.dependencies).toContain(withEdge.stacks.api);
   });
 
+  it('also works with the API in us-east-1: one region, nothing to replicate', () => {
+    const { stacks, edge: t } = synth({ edge: {} }, { account: '123456789012', region: 'us-east-1' });
+    expect(stacks.edge!.region).toBe('us-east-1');
+    const [secret] = Object.values(t!.findResources('AWS::SecretsManager::Secret')) as any[];
+    expect(secret.Properties.ReplicaRegions).toBeUndefined();
+    const [dist] = Object.values(t!.findResources('AWS::CloudFront::Distribution')) as any[];
+    expect(JSON.stringify(dist.Properties.DistributionConfig.Origins[0].DomainName)).toContain('.execute-api.us-east-1.amazonaws.com');
+  });
+
   it('has a CLOUDFRONT web ACL that allows by default and answers its blocks with the 429 problem body', () => {
     const [acl] = Object.values(edge.findResources('AWS::WAFv2::WebACL')) as any[];
     expect(acl.Properties.Scope).toBe('CLOUDFRONT');
