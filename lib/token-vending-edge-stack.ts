@@ -17,10 +17,6 @@ import {
   AllowedMethods,
   CachePolicy,
   Distribution,
-  Function as CloudFrontFunction,
-  FunctionCode,
-  FunctionEventType,
-  FunctionRuntime,
   HttpVersion,
   OriginProtocolPolicy,
   OriginRequestPolicy,
@@ -32,7 +28,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { CfnWebACL } from 'aws-cdk-lib/aws-wafv2';
 import type { Construct } from 'constructs';
 import type { EdgeConfig, TokenVendingConfig } from '../lambda/config/schema';
-import { ORIGIN_VERIFY_HEADER, RATE_LIMITED_PROBLEM, rateLimitedHeaders, VIEWER_HOST_HEADER } from '../lambda/http/edge';
+import { ORIGIN_VERIFY_HEADER, RATE_LIMITED_PROBLEM, rateLimitedHeaders } from '../lambda/http/edge';
 import { HMAC_HEADERS } from '../lambda/http/hmac';
 
 /** CloudFront scope: the web ACL, and so this stack, must be in us-east-1. */
@@ -104,20 +100,6 @@ export class TokenVendingEdgeStack extends Stack {
       readTimeout: Duration.seconds(30),
     });
 
-    // HMAC TV2 signs the host the client called; API Gateway only sees the execute-api host
-    // behind CloudFront, so the viewer's Host travels in a header this function sets (and
-    // overwrites: a client cannot choose it). CloudFront Functions, JS runtime 2.0.
-    const viewerHost =
-      props.config.auth?.type === 'hmac'
-        ? new CloudFrontFunction(this, 'ViewerHost', {
-            comment: `Copies the viewer's Host into ${VIEWER_HOST_HEADER} for HMAC verification`,
-            runtime: FunctionRuntime.JS_2_0,
-            code: FunctionCode.fromInline(
-              `function handler(event) {\n  var request = event.request;\n  request.headers['${VIEWER_HOST_HEADER}'] = { value: request.headers.host ? request.headers.host.value : '' };\n  return request;\n}`,
-            ),
-          })
-        : undefined;
-
     this.distribution = new Distribution(this, 'Distribution', {
       comment: `${props.apiStackName} token API (origin secret epoch ${edge.originSecretEpoch})`,
       defaultBehavior: {
@@ -135,7 +117,6 @@ export class TokenVendingEdgeStack extends Stack {
         cachePolicy: CachePolicy.CACHING_DISABLED,
         originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
         compress: false,
-        functionAssociations: viewerHost && [{ function: viewerHost, eventType: FunctionEventType.VIEWER_REQUEST }],
       },
       webAclId: this.webAcl.attrArn,
       httpVersion: HttpVersion.HTTP2_AND_3,

@@ -5,7 +5,6 @@
  */
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
 import { hmacIssuer, type HmacContext } from '../http/caller';
-import { signedHost } from '../http/edge';
 import { hmacNamespace, verifyHmacRequest } from '../http/hmac';
 import { errorSummary, logger } from '../logger';
 import { parseHmacKeys } from '../secrets/keys';
@@ -27,7 +26,7 @@ export const handler = async (event: APIGatewayRequestAuthorizerEventV2): Promis
   }
   const target = {
     method: event.requestContext.http.method,
-    host: signedHost(event.headers ?? {}, event.requestContext.domainName),
+    host: event.requestContext.domainName,
     path: event.rawPath,
     query: event.rawQueryString ?? '',
   };

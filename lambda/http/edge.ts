@@ -78,26 +78,6 @@ export function originVerified(header: string | undefined, accepted: readonly Bu
   return ok;
 }
 
-/**
- * The host the client addressed, as the edge saw it. Behind CloudFront, API Gateway's
- * `requestContext.domainName` is the execute-api host (CloudFront must not forward Host to an
- * execute-api origin), while an HMAC client signs the host it called: the distribution's or
- * its alias. With HMAC auth the edge runs a CloudFront Function on viewer requests that sets
- * this header from the viewer's Host, overwriting whatever the client sent.
- */
-export const VIEWER_HOST_HEADER = 'x-tv-viewer-host';
-
-/**
- * The host an HMAC signature must cover: behind an edge, the viewer's host from the edge's
- * header; otherwise the domain API Gateway served. A request that forges the header without
- * going through CloudFront is refused by `assertThroughEdge` in the route's function anyway,
- * and without `edge` the header is never read (so it cannot carry a replay to another stack).
- */
-export function signedHost(headers: Readonly<Record<string, string | undefined>>, domainName: string): string {
-  const viewerHost = headers[VIEWER_HOST_HEADER];
-  return runtimeConfig().config.edge && viewerHost ? viewerHost : domainName;
-}
-
 // Never stale: a value dropped from the secret must stop opening the door within maxAge.
 const originSecret = runtimeSecret('edgeOrigin', 'origin-verify secret', parseOriginVerifySecret, { serveStale: false });
 

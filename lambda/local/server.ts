@@ -8,7 +8,6 @@ import type { HttpHandler, HttpResult } from '../http/handler';
 import { internalError, payloadTooLarge, problemResponse, ProblemError } from '../http/problem';
 import type { TokenVendingConfig } from '../config/schema';
 import { corsPolicy, PREFLIGHT_ROUTE } from '../http/cors';
-import { VIEWER_HOST_HEADER } from '../http/edge';
 import { activeRoutes } from '../http/routes';
 import type { Authorize } from './authorizers';
 import { isPreflight, preflightResponse, withCorsHeaders } from './cors';
@@ -35,7 +34,6 @@ export async function createLocalServer(config: TokenVendingConfig, authorize: A
   return createServer(async (req, res) => {
     const limited = limiter?.take(req.socket.remoteAddress ?? '');
     if (limited) return void req.resume().on('end', () => res.writeHead(429, limited.headers as Record<string, string>).end(limited.body));
-    if (config.edge) req.headers[VIEWER_HOST_HEADER] = req.headers.host; // the edge's viewer-request function
     const origin = req.headers.origin;
     const preflight = cors !== undefined && isPreflight(req.method, req.headers);
     let result: HttpResult;

@@ -8,7 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseConfig, type TokenVendingConfigInput } from '../../lambda/config/schema';
-import { ORIGIN_VERIFY_HEADER, RATE_LIMITED_PROBLEM, VIEWER_HOST_HEADER } from '../../lambda/http/edge';
+import { ORIGIN_VERIFY_HEADER, RATE_LIMITED_PROBLEM } from '../../lambda/http/edge';
 import { addTokenVendingStacks } from '../../lib/token-vending-app';
 
 const cdkJson = JSON.parse(readFileSync('cdk.json', 'utf8')) as { context: { tokenVending: TokenVendingConfigInput } };
@@ -87,15 +87,6 @@ describe('the edge stack', () => {
     const { edge: hmac } = synth({ auth: { type: 'hmac' }, edge: { rateLimitPerCaller: {} } });
     expect(rule(hmac!, 'RateLimitPerCaller').Statement.RateBasedStatement.CustomKeys[0].Header.Name).toBe('x-tv-key-id');
 
-    // HMAC TV2 signs the host the client called: a viewer-request function hands it to the authorizer.
-    const [fnId, fn] = Object.entries(hmac!.findResources('AWS::CloudFront::Function'))[0] as [string, any];
-    expect(fn.Properties.FunctionConfig.Runtime).toBe('cloudfront-js-2.0');
-    expect(fn.Properties.FunctionCode).toContain(`request.headers['${VIEWER_HOST_HEADER}'] = { value: request.headers.host`);
-    const [dist] = Object.values(hmac!.findResources('AWS::CloudFront::Distribution')) as any[];
-    expect(dist.Properties.DistributionConfig.DefaultCacheBehavior.FunctionAssociations).toEqual([
-      { EventType: 'viewer-request', FunctionARN: { 'Fn::GetAtt': [fnId, 'FunctionARN'] } },
-    ]);
-    edge.resourceCountIs('AWS::CloudFront::Function', 0); // JWT auth: nothing signs the host
     const { edge: ipOnly } = synth({ edge: {} });
     expect(rules(ipOnly!).map((r) => r.Name)).toEqual([
       'AWSManagedRulesAmazonIpReputationList',
