@@ -2,7 +2,8 @@
  * Reusable L3 construct: the HTTP API, its `$default` stage with access logs and throttling,
  * the JWT authorizer, CORS, and one function per route with exactly the grants it needs.
  */
-import { ArnFormat, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   CfnStage,
