@@ -3,7 +3,6 @@
  * the JWT authorizer, CORS, and one function per route with exactly the grants it needs.
  */
 import { CfnOutput, Duration, Validations } from 'aws-cdk-lib';
-import { ArnFormat, Stack } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   CfnStage,
@@ -19,6 +18,7 @@ import { HttpJwtAuthorizer, HttpLambdaAuthorizer, HttpLambdaResponseType } from 
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { TokenVendingConfig } from '../lambda/config/schema';
