@@ -2,14 +2,14 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError, parseConfig } from '../lambda/config/schema';
-import { TokenVendingStack } from '../lib/token-vending-stack';
+import { addTokenVendingStacks } from '../lib/token-vending-app';
 
 const app = new App();
 try {
   const config = parseConfig(app.node.tryGetContext('tokenVending'), 'config (cdk.json context "tokenVending")');
-  new TokenVendingStack(app, app.node.tryGetContext('stackName') ?? 'TokenVending', {
-    config,
-    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+  addTokenVendingStacks(app, app.node.tryGetContext('stackName') ?? 'TokenVending', config, {
+    account: app.node.tryGetContext('account') ?? process.env.CDK_DEFAULT_ACCOUNT,
+    region: app.node.tryGetContext('region') ?? process.env.CDK_DEFAULT_REGION,
   });
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;

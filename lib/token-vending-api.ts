@@ -57,6 +57,11 @@ const ROUTE_SECRETS: Record<string, SecretUse[]> = {
 export interface TokenVendingApiProps {
   readonly config: TokenVendingConfig;
   readonly secrets: TokenVendingSecrets;
+  /**
+   * Behind the edge: the name of the origin-verify secret (replicated into this region by the
+   * edge stack). Every HTTP function reads it to refuse requests that went around CloudFront.
+   */
+  readonly edgeOriginSecretName?: string;
 }
 
 /** Above this many channels that need GetChannel, the grant names the account's channels, not each ARN (IAM policy size). */
@@ -70,10 +75,12 @@ export class TokenVendingApi extends Construct {
   readonly functions: Record<string, TokenFunction> = {};
   private readonly configFile: { path: string; sha256: string };
   private readonly logLevel: string;
+  private readonly edgeOriginSecretName?: string;
 
   constructor(scope: Construct, id: string, props: TokenVendingApiProps) {
     super(scope, id);
     const { config } = props;
+    this.edgeOriginSecretName = props.edgeOriginSecretName;
     // The config travels in each function's asset (no 4 KB environment limit): one file per
     // synth, copied beside every bundle (TokenFunction). The environment holds secret ids only.
     const configJson = JSON.stringify(config);
@@ -229,6 +236,18 @@ export class TokenVendingApi extends Construct {
     });
     if (uses.length) {
       f.role.addToPolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: uses.map((u) => u.secret.secretArn) }));
+    }
+    if (this.edgeOriginSecretName && handler !== 'hmac-authorizer') {
+      // By name: the secret belongs to the edge stack (us-east-1) and its replica appears here
+      // when that stack deploys; `-??????` is the suffix Secrets Manager adds to the name.
+      f.fn.addEnvironment('EDGE_ORIGIN_SECRET_ID', this.edgeOriginSecretName);
+      const arn = Stack.of(this).formatArn({
+        service: 'secretsmanager',
+        resource: 'secret',
+        resourceName: `${this.edgeOriginSecretName}-??????`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+      f.role.addToPolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [arn] }));
     }
     this.functions[handler] = f;
     return f;

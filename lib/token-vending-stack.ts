@@ -4,6 +4,7 @@ import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { assertDeployable, type TokenVendingConfig } from '../lambda/config/schema';
 import { TokenVendingApi, type TokenVendingSecrets } from './token-vending-api';
+import { originSecretName } from './token-vending-edge-stack';
 import { TokenVendingOps } from './token-vending-ops';
 
 export interface TokenVendingStackProps extends StackProps {
@@ -66,7 +67,11 @@ export class TokenVendingStack extends Stack {
           : undefined,
     };
 
-    this.api = new TokenVendingApi(this, 'Api', { config, secrets: this.secrets });
+    this.api = new TokenVendingApi(this, 'Api', {
+      config,
+      secrets: this.secrets,
+      edgeOriginSecretName: config.edge ? originSecretName(this.stackName) : undefined,
+    });
     this.ops = new TokenVendingOps(this, 'Ops', { api: this.api, config });
   }
 

@@ -34,6 +34,8 @@ const envSchema = z.object({
   LIVEKIT_SECRET_ID: optional,
   LIVEKIT_E2EE_SECRET_ID: optional,
   AUTH_HMAC_KEYS_SECRET_ID: optional,
+  /** Behind the edge: the origin-verify secret (name), checked before anything else (`http/edge.ts`). */
+  EDGE_ORIGIN_SECRET_ID: optional,
   /** Local only: files or values in place of Secrets Manager. */
   PLAYBACK_PRIVATE_KEY_FILE: optional,
   TURN_SECRET_FILE: optional,
@@ -44,7 +46,7 @@ const envSchema = z.object({
   AUTH_HMAC_KEYS: optional,
 });
 
-export type SecretName = 'playbackKey' | 'turnSecret' | 'livekit' | 'e2ee' | 'hmacKeys';
+export type SecretName = 'playbackKey' | 'turnSecret' | 'livekit' | 'e2ee' | 'hmacKeys' | 'edgeOrigin';
 
 export interface RuntimeConfig {
   readonly config: TokenVendingConfig;
@@ -72,6 +74,7 @@ export function runtimeConfig(): RuntimeConfig {
     ),
     e2ee: source(env.LIVEKIT_E2EE_SECRET_ID, env.LIVEKIT_E2EE_SECRET_FILE),
     hmacKeys: source(env.AUTH_HMAC_KEYS_SECRET_ID, undefined, env.AUTH_HMAC_KEYS),
+    edgeOrigin: source(env.EDGE_ORIGIN_SECRET_ID),
   };
   cached = deepFreeze({ config, secrets });
   return cached;

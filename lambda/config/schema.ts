@@ -165,12 +165,77 @@ const entitlementSchema = z.strictObject({
 });
 export type EntitlementConfig = z.infer<typeof entitlementSchema>;
 
-const throttleSchema = z.strictObject({
-  /** Steady-state requests per second. */
-  rateLimit: z.number().positive().max(10_000).default(50),
-  /** Bucket size for bursts. */
-  burstLimit: z.int().positive().max(5_000).default(100),
+const throttleSchema = (d: { rateLimit?: number; burstLimit?: number } = {}) =>
+  z.strictObject({
+    /** Steady-state requests per second. */
+    rateLimit: z.number().positive().max(10_000).default(d.rateLimit ?? 50),
+    /** Bucket size for bursts. */
+    burstLimit: z.int().positive().max(5_000).default(d.burstLimit ?? 100),
+  });
+/**
+ * The stage throttle is one bucket shared by every caller (HTTP APIs have no per-client
+ * throttling): a global cost ceiling, not an abuse limit. Sized for an event start (100,000
+ * viewers pressing play within a minute is ~1,700 requests/s), under the account's default
+ * regional quota of 10,000 requests/s (burst 5,000) so that this API alone cannot starve the
+ * account's other APIs. Per-client limits are the edge's job (`edge`, README "Abuse limits").
+ */
+export const STAGE_THROTTLE_DEFAULT = { rateLimit: 2_000, burstLimit: 4_000 } as const;
+
+/**
+ * AWS WAF rate-based statement: `Limit` is counted per aggregation key over
+ * `EvaluationWindowSec`, which only takes 60, 120, 300 or 600; the lowest limit allowed is 10
+ * (AWS WAF developer guide, "Rate-based rule high-level settings in AWS WAF"; API reference,
+ * RateBasedStatement). WAF re-checks rates about every 10 s and limits near, not exactly at, the limit.
+ */
+export const WAF_RATE_WINDOWS = [60, 120, 300, 600] as const;
+export const WAF_RATE_LIMIT_MIN = 10;
+const rateLimitSchema = (d: { requests: number; windowSeconds: (typeof WAF_RATE_WINDOWS)[number] }) =>
+  z.strictObject({
+    /** Requests allowed per client in each window; more are answered 429 until the rate drops. */
+    requests: z.int().min(WAF_RATE_LIMIT_MIN).max(2_000_000_000).default(d.requests),
+    windowSeconds: z
+      .literal(WAF_RATE_WINDOWS, { error: `windowSeconds must be one of ${WAF_RATE_WINDOWS.join(', ')} (AWS WAF)` })
+      .default(d.windowSeconds),
+  });
+export type RateLimit = z.infer<ReturnType<typeof rateLimitSchema>>;
+
+/** An AWS managed rule group: blocking (its own actions), counting only, or off; single rules may be set to count. */
+const managedGroupSchema = z
+  .strictObject({
+    mode: z.enum(['block', 'count', 'off']).default('block'),
+    /** Names of rules in the group that only count (false positives on your traffic). */
+    countRules: z.array(z.string().regex(/^[A-Za-z0-9_-]{1,128}$/)).default([]),
+  })
+  .prefault({});
+
+/**
+ * The optional edge (README "Abuse limits"): CloudFront in front of the API with an AWS WAF
+ * web ACL (in us-east-1) that limits each client, and a secret origin header so that nobody
+ * goes around it.
+ */
+const edgeSchema = z.strictObject({
+  /** Per client IP address. Default: 600 per minute (10/s: room for many viewers behind one NAT). */
+  rateLimitPerIp: rateLimitSchema({ requests: 600, windowSeconds: 60 }).prefault({}),
+  /**
+   * Per signed-in caller, so that one account cannot rotate IP addresses around the IP limit:
+   * keyed on the `Authorization` header (JWT) or the HMAC key id (`x-tv-key-id`); default: the
+   * one the `auth` type uses. Requests without that header are limited by the IP rule only.
+   */
+  rateLimitPerCaller: rateLimitSchema({ requests: 120, windowSeconds: 60 })
+    .extend({ key: z.enum(['authorization', 'hmac-key-id']).optional() })
+    .optional(),
+  managedRules: z
+    .strictObject({
+      /** AWSManagedRulesAmazonIpReputationList: bots, scanners and known malicious sources. */
+      ipReputation: managedGroupSchema,
+      /** AWSManagedRulesKnownBadInputsRuleSet: Log4j/Java deserialization probes, localhost Host headers and such. */
+      knownBadInputs: managedGroupSchema,
+    })
+    .prefault({}),
+  /** Bump after changing the origin-verify secret: redeploying the edge makes CloudFront send the new value (README). */
+  originSecretEpoch: z.int().min(1).default(1),
 });
+export type EdgeConfig = z.infer<typeof edgeSchema>;
 
 const ACK_NO_AUTH = 'anyone who can reach the API can mint tokens';
 const authSchema = z.discriminatedUnion('type', [
@@ -302,11 +367,12 @@ export const configSchema = z
     livekit: livekitSchema.optional(),
     entitlements: z.array(entitlementSchema).min(1, 'at least one entitlement is needed, or nobody gets a token'),
     auth: authSchema.optional(),
-    /** Abuse limits: stage-wide throttling, and overrides per route key ("POST /v1/room-tokens"). */
+    /** Cost ceilings: stage-wide throttling, and overrides per route key ("POST /v1/room-tokens"). Per-client limits: `edge`. */
     api: z
       .strictObject({
-        throttle: throttleSchema.prefault({}),
-        routeThrottle: z.record(z.string().regex(/^(GET|POST) \/v1\/[a-z-]+$/, 'route key like "POST /v1/room-tokens"'), throttleSchema).default({}),
+        /** The stage-wide bucket shared by all callers: a cost ceiling (see STAGE_THROTTLE_DEFAULT). */
+        throttle: throttleSchema(STAGE_THROTTLE_DEFAULT).prefault({}),
+        routeThrottle: z.record(z.string().regex(/^(GET|POST) \/v1\/[a-z-]+$/, 'route key like "POST /v1/room-tokens"'), throttleSchema()).default({}),
         /**
          * Turn off the default `execute-api` endpoint, for a deployment that is reached only
          * through a custom domain, CloudFront or WAF (so nobody can go around them).
@@ -316,8 +382,17 @@ export const configSchema = z
       .prefault({}),
     observability: observabilitySchema,
     alarms: alarmsSchema,
+    /** CloudFront + AWS WAF in front of the API: per-client rate limits (absent: none, only the stage throttle). */
+    edge: edgeSchema.optional(),
   })
   .superRefine((c, ctx) => {
+    if (c.edge && c.api.disableExecuteApiEndpoint) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['api', 'disableExecuteApiEndpoint'],
+        message: 'the edge reaches the API at its execute-api endpoint (the secret origin header keeps others out); do not disable it together with edge',
+      });
+    }
     const ids = new Set<string>();
     const arns = new Set<string>();
     c.channels.forEach((ch, i) => {

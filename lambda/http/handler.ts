@@ -15,6 +15,7 @@ import type {
 import { errorSummary, logger, withRequestId } from '../logger';
 import { coldStart, recordOutcome } from '../metrics';
 import { TtlError } from '../tokens/ttl';
+import { assertThroughEdge } from './edge';
 import { badRequest, internalError, ProblemError, problemResponse } from './problem';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
@@ -40,6 +41,7 @@ export function httpHandler(route: string, fn: (event: HttpEvent) => Promise<Htt
       let result: HttpResult;
       let code: string | undefined;
       try {
+        await assertThroughEdge(event); // behind an edge: refuses a request that went around it
         result = await fn(event);
       } catch (caught) {
         const err = caught instanceof TtlError ? badRequest('ttl_out_of_range', caught.message) : caught;

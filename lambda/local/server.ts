@@ -13,6 +13,7 @@ import { activeRoutes } from '../http/routes';
 import type { Authorize } from './authorizers';
 import { isPreflight, withCorsHeaders } from './cors';
 import { apiGatewayEvent, requestUrl } from './event';
+import { tokenBucketLimiter } from './rate-limit';
 
 /** API Gateway's own payload limit; the handlers enforce their much smaller one. */
 const API_GATEWAY_MAX_BODY = 10 * 1024 * 1024;
@@ -36,8 +37,12 @@ export async function createLocalServer(config: TokenVendingConfig, authorize: A
   for (const r of activeRoutes(config)) routes.set(`${r.method} ${r.path}`, await loadHandler(r.handler));
   const fallback = await loadHandler('not-found');
   const cors = corsPolicy(config);
+  // With `edge`, WAF limits each client IP before anything else; emulated per socket address.
+  const limiter = config.edge && tokenBucketLimiter(config.edge.rateLimitPerIp);
 
   return createServer(async (req, res) => {
+    const limited = limiter?.take(req.socket.remoteAddress ?? '');
+    if (limited) return void req.resume().on('end', () => res.writeHead(429, limited.headers as Record<string, string>).end(limited.body));
     const origin = req.headers.origin;
     const preflight = cors !== undefined && isPreflight(req.method, req.headers);
     let result: HttpResult;
