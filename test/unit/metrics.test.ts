@@ -190,12 +190,15 @@ describe('with metrics switched off in the config', () => {
     expect(lines.some((l) => l.message === 'request')).toBe(true);
   });
 
-  it('never breaks a request when the config cannot be read', async () => {
+  it('never breaks a request when the config cannot be read: the answer is the handler chain\'s own', async () => {
     vi.stubEnv('TOKEN_VENDING_CONFIG', '{"channels": []}');
     vi.resetModules();
     const broken = await import('../../lambda/http/handler');
     const { lines } = await captured(async () => {
-      expect((await broken.httpHandler('$default', async () => broken.json(200, {}))(event('b1'))).statusCode).toBe(200);
+      // With no readable config nothing can check the edge either: a 500 problem, not an exception.
+      const res = await broken.httpHandler('$default', async () => broken.json(200, {}))(event('b1'));
+      expect(res.statusCode).toBe(500);
+      expect(JSON.parse(String(res.body)).code).toBe('internal_error');
     });
     expect(lines.find((l) => l.message === 'metric not emitted')).toMatchObject({ level: 'WARN', requestId: 'b1' });
   });
