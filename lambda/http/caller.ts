@@ -2,7 +2,6 @@
  * Who is calling: the claims that API Gateway's JWT authorizer (or the local server, which
  * builds the same event) put in `requestContext.authorizer.jwt.claims`.
  */
-import { createHash } from 'node:crypto';
 import { safeEqualHex, sha256Hex } from './hmac';
 import { unauthorized } from './problem';
 import type { HttpEvent } from './handler';
@@ -47,18 +46,6 @@ export function callerFromEvent(event: HttpEvent): Caller {
   }
   const issuer = typeof claims.iss === 'string' ? claims.iss : '';
   return { subject, issuer, claims };
-}
-
-/**
- * A stable, opaque id for the caller, different per purpose so that two of them cannot be
- * linked: base64url of SHA-256 over purpose, issuer and subject. Never the raw subject (which
- * may be an e-mail address) and never contains ':'.
- */
-export function pseudonymousId(caller: Caller, purpose: string, length = 32): string {
-  return createHash('sha256')
-    .update(`token-vending/${purpose}\0${caller.issuer}\0${caller.subject}`)
-    .digest('base64url')
-    .slice(0, length);
 }
 
 /**

@@ -11,6 +11,8 @@ export interface Entitlement {
   /** Names of the LiveKit room policies the caller holds. */
   readonly roomPolicies: ReadonlySet<string>;
   mayWatch(channelId: string): boolean;
+  /** May the caller revoke viewers' sessions on this channel? */
+  mayRevokeViewers(channelId: string): boolean;
   /** Highest resolution over the matching entitlements that open this channel; undefined if none. */
   maximumResolution(channelId: string): Resolution | undefined;
 }
@@ -24,6 +26,7 @@ export function entitlementOf(caller: Caller, rules: readonly EntitlementConfig[
     turn: matching.some((r) => r.turn),
     roomPolicies: new Set(matching.flatMap((r) => r.roomPolicies)),
     mayWatch: (channelId) => opening(channelId).length > 0,
+    mayRevokeViewers: (channelId) => opening(channelId).some((r) => r.revokeViewers === true),
     maximumResolution: (channelId) => {
       const ranks = opening(channelId).map((r) => RESOLUTIONS.indexOf(r.maximumResolution));
       return ranks.length ? RESOLUTIONS[Math.max(...ranks)] : undefined;

@@ -22,7 +22,11 @@ async function loadHandler(name: string): Promise<HttpHandler> {
 
 export async function createLocalServer(config: TokenVendingConfig, authorize: Authorize): Promise<Server> {
   const routes = new Map<string, HttpHandler>();
-  for (const r of activeRoutes(config)) routes.set(`${r.method} ${r.path}`, await loadHandler(r.handler));
+  const publicRoutes = new Set<string>();
+  for (const r of activeRoutes(config)) {
+    routes.set(`${r.method} ${r.path}`, await loadHandler(r.handler));
+    if (r.public) publicRoutes.add(`${r.method} ${r.path}`);
+  }
   const fallback = await loadHandler('not-found');
 
   return createServer(async (req, res) => {
@@ -33,9 +37,11 @@ export async function createLocalServer(config: TokenVendingConfig, authorize: A
       const key = `${req.method} ${path}`;
       const handler = routes.get(key);
       const event = apiGatewayEvent(req, body, handler ? key : '$default');
-      // Every route, $default included, sits behind the authorizer, as in the stack.
-      const auth = await authorize(event);
-      if (auth.kind === 'deny') {
+      // Every route, $default included, sits behind the authorizer, as in the stack; a public route has none.
+      const auth = publicRoutes.has(key) ? undefined : await authorize(event);
+      if (!auth) {
+        result = await handler!(event);
+      } else if (auth.kind === 'deny') {
         const title = auth.status === 401 ? 'Unauthorized' : 'Forbidden';
         result = problemResponse(new ProblemError(auth.status, auth.status === 401 ? 'unauthenticated' : 'forbidden', title, auth.detail));
       } else {

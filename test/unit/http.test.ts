@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { claimValues, pseudonymousId, type Caller } from '../../lambda/http/caller';
+import { claimValues, type Caller } from '../../lambda/http/caller';
 import { entitlementOf } from '../../lambda/http/entitlements';
 import { originAllowed, originClaim } from '../../lambda/http/origin';
 import { ProblemError } from '../../lambda/http/problem';
@@ -65,14 +65,3 @@ describe('entitlementOf', () => {
   });
 });
 
-describe('pseudonymousId', () => {
-  it('is stable, opaque, purpose-bound, and never holds ":" or the subject', () => {
-    const c = caller({ sub: 'alice@example.com' });
-    const a = pseudonymousId(c, 'ivs-viewer');
-    expect(pseudonymousId(c, 'ivs-viewer')).toBe(a);
-    expect(pseudonymousId(c, 'turn-user')).not.toBe(a);
-    expect(pseudonymousId(caller({ sub: 'bob@example.com' }), 'ivs-viewer')).not.toBe(a);
-    expect(a).toMatch(/^[A-Za-z0-9_-]{32}$/);
-    expect(a).not.toContain('alice');
-  });
-});
