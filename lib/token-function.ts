@@ -13,6 +13,8 @@ export interface TokenFunctionProps {
   readonly description: string;
   readonly environment?: Record<string, string>;
   readonly logRetention?: RetentionDays;
+  /** Default 10 s (request path); key-lifecycle functions that call IVS in several regions need longer. */
+  readonly timeout?: Duration;
 }
 
 export class TokenFunction extends Construct {
@@ -40,7 +42,7 @@ export class TokenFunction extends Construct {
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: 512,
-      timeout: Duration.seconds(10),
+      timeout: props.timeout ?? Duration.seconds(10),
       role: this.role,
       logGroup: this.logGroup,
       environment: {

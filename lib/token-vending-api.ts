@@ -35,13 +35,23 @@ export interface TokenVendingSecrets {
   readonly e2ee?: ISecret;
   /** Required when `auth.type` is `hmac`: JSON {"<key id>": "<key>"}. */
   readonly hmacKeys?: ISecret;
+  /** Pepper of the keyed pseudonyms (viewer ids, TURN user ids). */
+  readonly pepper?: ISecret;
 }
 
 type SecretUse = { env: string; secret: keyof TokenVendingSecrets; optional?: boolean };
 /** Which secrets each route's function reads, and the variables that name them. */
 const ROUTE_SECRETS: Record<string, SecretUse[]> = {
-  'playback-tokens': [{ env: 'PLAYBACK_KEY_SECRET_ID', secret: 'playbackKey' }],
-  'turn-credentials': [{ env: 'TURN_SECRET_ID', secret: 'turnSecret' }],
+  'playback-tokens': [
+    { env: 'PLAYBACK_KEY_SECRET_ID', secret: 'playbackKey' },
+    { env: 'PSEUDONYM_PEPPER_SECRET_ID', secret: 'pepper' },
+  ],
+  'turn-credentials': [
+    { env: 'TURN_SECRET_ID', secret: 'turnSecret' },
+    { env: 'PSEUDONYM_PEPPER_SECRET_ID', secret: 'pepper' },
+  ],
+  'viewer-revocations': [{ env: 'PSEUDONYM_PEPPER_SECRET_ID', secret: 'pepper' }],
+  jwks: [{ env: 'PLAYBACK_KEY_SECRET_ID', secret: 'playbackKey' }],
   'room-tokens': [
     { env: 'LIVEKIT_SECRET_ID', secret: 'livekit' },
     { env: 'LIVEKIT_E2EE_SECRET_ID', secret: 'e2ee', optional: true },
@@ -131,11 +141,22 @@ export class TokenVendingApi extends Construct {
         const lookup = config.channels.filter((c) => !c.playbackUrl).map((c) => c.arn);
         if (lookup.length) f.role.addToPolicy(new PolicyStatement({ actions: ['ivs:GetChannel'], resources: lookup }));
       }
-      this.httpApi.addRoutes({
+      if (route.handler === 'viewer-revocations') {
+        f.role.addToPolicy(new PolicyStatement({ actions: ['ivs:StartViewerSessionRevocation'], resources: config.channels.map((c) => c.arn) }));
+      }
+      const [httpRoute] = this.httpApi.addRoutes({
         path: route.path,
         methods: [route.method as HttpMethod],
         integration: new HttpLambdaIntegration(`${pascal(route.handler)}Integration`, f.fn),
+        // A public route (the JWKS) has no authorizer, whatever the API's default is.
+        ...(route.public ? { authorizer: new HttpNoneAuthorizer() } : {}),
       });
+      if (route.public) {
+        Validations.of(httpRoute!).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: `${route.method} ${route.path} serves public keys only (the public halves of the playback signing keys); verifiers must fetch it without credentials.`,
+        });
+      }
     }
 
     if (config.auth?.type === 'none') {

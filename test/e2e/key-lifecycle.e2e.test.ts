@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { calculateJwkThumbprint, createLocalJWKSet, decodeJwt, exportJWK, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { calculateJwkThumbprint, createLocalJWKSet, decodeJwt, exportJWK, jwtVerify, type CryptoKey, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as resource } from '../../lambda/handlers/playback-key-resource';
 import { handler as rotationHandler } from '../../lambda/handlers/rotate-playback-key';
