@@ -86,7 +86,7 @@ const getJwks = async (s: LocalServer, headers: Record<string, string> = {}) => 
 };
 
 describe('GET /.well-known/jwks.json with the managed key', () => {
-  it('verifies a token signed just before a rotation and one signed just after, with jose', async () => {
+  it('verifies tokens signed before, during and after a rotation, with jose; no request fails during it', async () => {
     sm.create(SECRET_ARN, randomBytes(24).toString('base64url'));
     const created = await resource({
       RequestType: 'Create',
@@ -99,11 +99,26 @@ describe('GET /.well-known/jwks.json with the managed key', () => {
     expect(jwksBefore.keys.map((k) => k.kid)).toEqual([created.Data!.Thumbprint]);
     await verifyWithJwks(before, jwksBefore);
 
+    // Viewers keep asking while the rotation runs: no request may fail.
+    let rotating = true;
+    const during: Promise<{ status: number; token?: string }>[] = [];
+    const load = (async () => {
+      while (rotating) {
+        during.push(s.post('/v1/playback-tokens', { channel: 'demo' }).then(async (r) => ({ status: r.status, token: ((await r.json()) as { token?: string }).token })));
+        await new Promise((r) => setTimeout(r, 40));
+      }
+    })();
     const token = sm.startRotation(SECRET_ARN);
     for (const Step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const) {
       await rotationHandler({ Step, SecretId: SECRET_ARN, ClientRequestToken: token });
     }
     sm.clearPending(SECRET_ARN);
+    await new Promise((r) => setTimeout(r, 1_500)); // past maxAgeSeconds: the signer refreshes meanwhile
+    rotating = false;
+    await load;
+    const minted = await Promise.all(during);
+    expect(minted.length).toBeGreaterThan(5);
+    expect(new Set(minted.map((m) => m.status))).toEqual(new Set([200]));
 
     // Signers pick up the new AWSCURRENT within secrets.maxAgeSeconds (1 s here).
     let after = '';
@@ -130,6 +145,7 @@ describe('GET /.well-known/jwks.json with the managed key', () => {
     }
     expect((await verifyWithJwks(before, jwksAfter))['aws:channel-arn']).toBe(CHANNEL_ARN);
     expect((await verifyWithJwks(after, jwksAfter))['aws:channel-arn']).toBe(CHANNEL_ARN);
+    for (const m of minted) await verifyWithJwks(m.token!, jwksAfter);
     await expect(verifyWithJwks(after, { keys: [(await exportJWK(p384KeyPair().publicKey)) as never] })).rejects.toThrow();
   });
 });
