@@ -51,7 +51,7 @@ describe('the managed playback key', () => {
   });
 
   it('rotates on the configured schedule, not at deploy time, after the first key exists', () => {
-    const [[id, schedule]] = Object.entries(t.findResources('AWS::SecretsManager::RotationSchedule')) as [string, any][];
+    const [id, schedule] = Object.entries(t.findResources('AWS::SecretsManager::RotationSchedule'))[0] as [string, any];
     const rotationFn = Object.entries(t.findResources('AWS::Lambda::Function')).find(([, f]: any) => f.Properties.Description === ROTATION)![0];
     expect(schedule.Properties).toMatchObject({ RotationLambdaARN: { 'Fn::GetAtt': [rotationFn, 'Arn'] }, RotationRules: { ScheduleExpression: 'rate(7 days)' }, RotateImmediatelyOnUpdate: false });
     const crId = Object.keys(t.findResources('Custom::IvsPlaybackKey'))[0]!;
