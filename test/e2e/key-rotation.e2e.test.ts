@@ -132,6 +132,19 @@ describe('the custom resource', () => {
   });
 });
 
+describe('a key imported by hand already', () => {
+  it('counts as imported: IVS refuses the same public key twice (ConflictException), and Create goes on', async () => {
+    const keys = p384KeyPair();
+    sm.create(arn, JSON.stringify({ privateKey: keys.pkcs8Pem })); // replaces the placeholder secret of this test
+    ivs.addForeign('eu-west-1', keys.spkiPem);
+    const out = await resource(cfn('Create'));
+    assertInvariant();
+    expect(ivs.keyPairs('eu-west-1')).toHaveLength(1); // the hand-imported one, not a duplicate
+    expect(out.Data!.KeyPairArns.split(',').map((a: string) => a.split(':')[3])).toEqual(['us-east-1']);
+    expect(ivs.calls.filter((c) => c.target === 'POST /ImportPlaybackKeyPair')).not.toHaveLength(0);
+  });
+});
+
 describe('rotation', () => {
   it('runs createSecret, setSecret, testSecret, finishSecret, each twice, keeping the invariant after every step', async () => {
     await resource(cfn('Create'));
