@@ -7,11 +7,14 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig, type TokenVendingConfigInput } from '../../lambda/config/schema';
 import { TokenVendingStack } from '../../lib/token-vending-stack';
 
+/** Template tests need no Lambda bundles (bundles.test.ts runs those): skip esbuild, it dominates synth time. */
+const NO_BUNDLING = { context: { 'aws:cdk:bundling-stacks': [] as string[] } };
+
 const base = (JSON.parse(readFileSync('cdk.json', 'utf8')) as { context: { tokenVending: TokenVendingConfigInput } }).context.tokenVending;
 const EU_CHANNEL = 'arn:aws:ivs:eu-west-1:123456789012:channel/EuChannel1';
 
 function synth(overrides: Partial<TokenVendingConfigInput> = {}) {
-  const app = new App();
+  const app = new App(NO_BUNDLING);
   const stack = new TokenVendingStack(app, 'Keys', { config: parseConfig({ ...base, ...overrides }) });
   return { app, stack, t: Template.fromStack(stack) };
 }

@@ -7,11 +7,14 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig, type TokenVendingConfigInput } from '../../lambda/config/schema';
 import { TokenVendingStack } from '../../lib/token-vending-stack';
 
+/** Template tests need no Lambda bundles (bundles.test.ts runs those): skip esbuild, it dominates synth time. */
+const NO_BUNDLING = { context: { 'aws:cdk:bundling-stacks': [] as string[] } };
+
 const cdkJson = JSON.parse(readFileSync('cdk.json', 'utf8')) as { context: { tokenVending: TokenVendingConfigInput } };
 const baseConfig = cdkJson.context.tokenVending;
 
 function synth(overrides: Partial<TokenVendingConfigInput> = {}) {
-  const app = new App();
+  const app = new App(NO_BUNDLING);
   const stack = new TokenVendingStack(app, 'Test', { config: parseConfig({ ...baseConfig, ...overrides }) });
   return { app, stack, template: Template.fromStack(stack) };
 }
@@ -111,7 +114,7 @@ describe('the TURN function', () => {
 
   it('is absent, with its secret, when the config has no turn section', () => {
     const { turn: _turn, ...noTurn } = baseConfig;
-    const app2 = new App();
+    const app2 = new App(NO_BUNDLING);
     const t = Template.fromStack(new TokenVendingStack(app2, 'NoTurn', { config: parseConfig(noTurn) }));
     expect(JSON.stringify(t.findResources('AWS::ApiGatewayV2::Route'))).not.toContain('turn-credentials');
     expect(Object.keys(t.findResources('AWS::SecretsManager::Secret')).filter((id) => id.startsWith('Turn'))).toEqual([]);
@@ -247,7 +250,7 @@ describe('synth', () => {
   });
 
   it('fails with a clear message when the config has no auth', () => {
-    const app2 = new App();
+    const app2 = new App(NO_BUNDLING);
     const { auth: _auth, ...noAuth } = baseConfig;
     expect(() => new TokenVendingStack(app2, 'NoAuth', { config: parseConfig(noAuth) })).toThrow(/auth: missing/);
   });
