@@ -9,8 +9,10 @@
  *   POST /StartViewerSessionRevocation {channelArn, viewerId, viewerSessionVersionsLessThanOrEqualTo?} -> {}
  * Key pairs are regional (the region is read from the SigV4 credential scope, as AWS routes
  * by endpoint). As IVS: at most 3 key pairs per region (ServiceQuotaExceededException, 402),
- * the same public key twice in a region is refused (ConflictException, 409), an unknown ARN is
- * ResourceNotFoundException (404), a malformed key or viewer id is ValidationException (400).
+ * the same public key twice in a region is refused (ConflictException, 409: the SDK model lists
+ * it for ImportPlaybackKeyPair; that a duplicate key is what triggers it is our reading, not
+ * documented), an unknown ARN is ResourceNotFoundException (404), a malformed key or viewer id
+ * is ValidationException (400). Status codes are the model's httpError traits.
  * Pages hold at most 2 key pairs, so callers must follow nextToken.
  */
 import { createHash, createPublicKey, randomBytes } from 'node:crypto';
