@@ -3,6 +3,7 @@
  * sessions on a channel (IVS StartViewerSessionRevocation). The admin names the user; the
  * viewer id is derived here exactly as the playback route derives `aws:viewer-id`.
  */
+import { ThrottlingException } from '@aws-sdk/client-ivs';
 import { z } from 'zod';
 import { runtimeConfig } from '../config/runtime';
 import { callerFromEvent } from '../http/caller';
@@ -40,6 +41,11 @@ export const handler = httpHandler('POST /v1/viewer-revocations', async (event) 
     await revokeViewer(channel.arn, viewerId);
   } catch (err) {
     if (err instanceof ProblemError) throw err;
+    if (err instanceof ThrottlingException) {
+      // StartViewerSessionRevocation: about 10 TPS per account, not adjustable.
+      logger.warn('StartViewerSessionRevocation throttled', { channel: channel.id });
+      throw new ProblemError(429, 'ivs_throttled', 'Too Many Requests', 'IVS is throttling revocations; retry in a second.', { headers: { 'retry-after': '1' } });
+    }
     logger.error('StartViewerSessionRevocation failed', { channel: channel.id, error: errorSummary(err) });
     throw unavailable('ivs_unavailable', 'IVS did not accept the revocation right now; try again shortly.', RETRY_AFTER_SECONDS);
   }

@@ -207,6 +207,15 @@ describe('POST /v1/viewer-revocations', () => {
     expect(JSON.stringify(body)).not.toMatch(/injected|at .*\.ts/);
   });
 
+  it('answers 429 with Retry-After when IVS throttles revocations (about 10 TPS)', async () => {
+    ivs.failNext('/StartViewerSessionRevocation', 'ThrottlingException', 429);
+    ivs.failNext('/StartViewerSessionRevocation', 'ThrottlingException', 429);
+    const res = await s.post('/v1/viewer-revocations', { channel: 'demo', subject: 'local-dev-user' });
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect((await jsonOf(res)).code).toBe('ivs_throttled');
+  });
+
   it('answers 409 when tokens carry no viewer id', async () => {
     const off = await server({ PLAYBACK_PRIVATE_KEY_FILE: writeTempFile('key.pem', p384KeyPair().sec1Pem) }, config({ playback: { viewerId: false } }));
     const res = await off.post('/v1/viewer-revocations', { channel: 'demo', subject: 'local-dev-user' });
