@@ -20,8 +20,13 @@ export interface ManagedPlaybackKeyProps {
   readonly secret: Secret;
 }
 
-/** Key-pair actions both lifecycle functions need (REFERENCE.md: key pairs are imported and deleted, never updated). */
-const KEY_PAIR_ACTIONS = ['ivs:ImportPlaybackKeyPair', 'ivs:DeletePlaybackKeyPair', 'ivs:ListTagsForResource'];
+/**
+ * Key-pair actions both lifecycle functions need (REFERENCE.md: key pairs are imported and
+ * deleted, never updated). Importing *with tags* also needs ivs:TagResource: the
+ * AWS::IVS::PlaybackKeyPair resource schema lists "create": [ImportPlaybackKeyPair,
+ * TagResource]; rotation also tags an old key pair with the time it stopped signing.
+ */
+const KEY_PAIR_ACTIONS = ['ivs:ImportPlaybackKeyPair', 'ivs:TagResource', 'ivs:DeletePlaybackKeyPair', 'ivs:ListTagsForResource'];
 
 export class ManagedPlaybackKey extends Construct {
   readonly resourceFunction: TokenFunction;
@@ -41,8 +46,8 @@ export class ManagedPlaybackKey extends Construct {
       (region) => `AwsSolutions-IAM5[Resource::arn:${shown(stack.partition, 'Partition')}:ivs:${region}:${shown(stack.account, 'AccountId')}:playback-key/*]`,
     );
 
-    const grantIvs = (f: TokenFunction, extra: string[] = []) => {
-      f.role.addToPolicy(new PolicyStatement({ actions: [...KEY_PAIR_ACTIONS, ...extra], resources: keyPairArns }));
+    const grantIvs = (f: TokenFunction) => {
+      f.role.addToPolicy(new PolicyStatement({ actions: KEY_PAIR_ACTIONS, resources: keyPairArns }));
       // ListPlaybackKeyPairs supports no resource-level permission (Service Authorization Reference, IVS).
       f.role.addToPolicy(new PolicyStatement({ actions: ['ivs:ListPlaybackKeyPairs'], resources: ['*'] }));
       Validations.of(f.role).acknowledge(
@@ -86,7 +91,7 @@ export class ManagedPlaybackKey extends Construct {
       timeout: Duration.minutes(2),
       environment: { KEY_REGIONS: this.regions.join(','), KEY_GRACE_SECONDS: String(graceSeconds) },
     });
-    grantIvs(this.rotationFunction, ['ivs:TagResource']);
+    grantIvs(this.rotationFunction);
     // Grants the function DescribeSecret, GetSecretValue, PutSecretValue, UpdateSecretVersionStage on this secret.
     const schedule = secret.addRotationSchedule('Rotation', {
       rotationLambda: this.rotationFunction.fn,

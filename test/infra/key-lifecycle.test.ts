@@ -68,12 +68,11 @@ describe('the managed playback key', () => {
   });
 
   it('grants the key-pair actions to the rotation and custom-resource functions only, on playback-key/* of the key regions', () => {
-    for (const action of ['ivs:ImportPlaybackKeyPair', 'ivs:DeletePlaybackKeyPair', 'ivs:ListTagsForResource']) {
+    // TagResource too: importing with tags needs it (AWS::IVS::PlaybackKeyPair schema), and rotation marks retired key pairs.
+    for (const action of ['ivs:ImportPlaybackKeyPair', 'ivs:TagResource', 'ivs:DeletePlaybackKeyPair', 'ivs:ListTagsForResource']) {
       expect(holders(t, action), action).toEqual({ [CR]: REGIONS.map(keyPairArn), [ROTATION]: REGIONS.map(keyPairArn) });
     }
     expect(holders(t, 'ivs:ListPlaybackKeyPairs')).toEqual({ [CR]: ['*'], [ROTATION]: ['*'] });
-    // Only rotation marks when an old key stopped signing.
-    expect(holders(t, 'ivs:TagResource')).toEqual({ [ROTATION]: REGIONS.map(keyPairArn) });
     expect(holders(t, 'ivs:StartViewerSessionRevocation')).toEqual({ 'POST /v1/viewer-revocations': [base.channels![0]!.arn, EU_CHANNEL] });
     for (const action of ['ivs:*', 'ivs:CreateChannel', 'ivs:GetPlaybackKeyPair']) expect(holders(t, action)).toEqual({});
   });
