@@ -56,16 +56,26 @@ export const isOurs = (secretArn: string) => (k: KeyPairInfo) => k.tags[TAG_SECR
 export const versionWith = (stages: VersionStages, stage: Stage): string | undefined =>
   Object.entries(stages).find(([, s]) => s.includes(stage))?.[0];
 
-/** Versions that may still be signing (see the header). */
+/**
+ * Versions that may still be signing (see the header). AWSPREVIOUS is *kept* while its key
+ * pair says it stopped signing less than `graceSeconds` ago (without that tag: conservatively,
+ * kept), never imported again: it was imported while it was AWSCURRENT, and once its key pair
+ * is gone its tokens have expired. So a stale AWSPREVIOUS holds no slot the next rotation needs.
+ */
 export function liveVersions(input: Omit<PlanInput, 'keyPairs'> & { ours: readonly KeyPairInfo[] }): Set<string> {
-  const live = new Set<string>();
-  for (const [version, stages] of Object.entries(input.stages)) {
-    if (stages.some((s) => s === 'AWSCURRENT' || s === 'AWSPENDING' || s === 'AWSPREVIOUS')) live.add(version);
-  }
+  const recent = new Set<string>();
+  const expired = new Set<string>();
+  const present = new Set<string>();
   for (const k of input.ours) {
     const version = k.tags[TAG_VERSION];
     const retired = Date.parse(k.tags[TAG_RETIRED_AT] ?? '');
-    if (version && Number.isFinite(retired) && input.now.getTime() < retired + input.graceSeconds * 1000) live.add(version);
+    if (version) present.add(version);
+    if (version && Number.isFinite(retired)) (input.now.getTime() < retired + input.graceSeconds * 1000 ? recent : expired).add(version);
+  }
+  const live = new Set(recent);
+  for (const [version, stages] of Object.entries(input.stages)) {
+    if (stages.some((s) => s === 'AWSCURRENT' || s === 'AWSPENDING')) live.add(version);
+    if (stages.includes('AWSPREVIOUS') && present.has(version) && !expired.has(version)) live.add(version);
   }
   return new Set([...live].filter((v) => input.keyVersions.has(v)));
 }

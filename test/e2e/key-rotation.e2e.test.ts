@@ -66,9 +66,19 @@ const derOf = (value: string | undefined) => {
   }
 };
 
-/** The invariant, from the fakes' own state. */
+/** When each version stopped being AWSCURRENT, as the test saw it (taken just before finishSecret ran: never later than the function's own clock). */
+const stoppedSigning = new Map<string, number>();
+
+/**
+ * The invariant, from the fakes' own state: at most 3 key pairs per region; AWSCURRENT's key
+ * imported everywhere; AWSPREVIOUS's while its tokens may live (it stopped signing less than
+ * KEY_GRACE_SECONDS ago); AWSPENDING's once setSecret ran.
+ */
 function assertInvariant(opts: { pendingSigns?: boolean } = {}) {
-  const mustBeImported = ['AWSCURRENT', 'AWSPREVIOUS', ...(opts.pendingSigns ? ['AWSPENDING'] : [])]
+  const previous = stageOf('AWSPREVIOUS');
+  const stopped = previous === undefined ? undefined : stoppedSigning.get(previous);
+  const previousMaySign = stopped === undefined || Date.now() < stopped + Number(process.env.KEY_GRACE_SECONDS) * 1000;
+  const mustBeImported = ['AWSCURRENT', ...(previousMaySign ? ['AWSPREVIOUS'] : []), ...(opts.pendingSigns ? ['AWSPENDING'] : [])]
     .map((s) => derOf(sm.value(arn, s)))
     .filter((d): d is string => d !== undefined);
   expect(mustBeImported.length).toBeGreaterThan(0);
@@ -80,6 +90,8 @@ function assertInvariant(opts: { pendingSigns?: boolean } = {}) {
 }
 
 async function step(Step: RotationStep, token: string) {
+  const current = stageOf('AWSCURRENT');
+  if (Step === 'finishSecret' && current && current !== token && !stoppedSigning.has(current)) stoppedSigning.set(current, Date.now());
   await rotationHandler({ Step, SecretId: arn, ClientRequestToken: token });
 }
 
@@ -184,6 +196,27 @@ describe('rotation', () => {
     }
     expect(stageOf('AWSCURRENT')).toBe(token);
     for (const r of REGIONS) expect(ivs.keyPairs(r).some((k) => k.publicKeyDer === v1)).toBe(false);
+  });
+
+  it('next to a hand-imported key pair, rotates once the previous key\'s tokens have expired', async () => {
+    await resource(cfn('Create'));
+    await rotateTwiceEach();
+    ivs.addForeign('us-east-1', p384KeyPair().spkiPem); // us-east-1: previous, current, foreign
+    const current = stageOf('AWSCURRENT');
+    const early = sm.startRotation(arn);
+    await step('createSecret', early);
+    await expect(step('setSecret', early)).rejects.toThrow(/us-east-1: .*1 other key pair/);
+    expect(stageOf('AWSCURRENT')).toBe(current);
+    assertInvariant();
+
+    process.env.KEY_GRACE_SECONDS = '1';
+    await new Promise((r) => setTimeout(r, 1_100));
+    for (const s of STEPS.slice(1)) {
+      await step(s, early);
+      assertInvariant({ pendingSigns: true });
+    }
+    expect(stageOf('AWSCURRENT')).toBe(early);
+    expect(ivs.keyPairs('us-east-1').map((k) => k.name).filter((n) => n === 'manual')).toHaveLength(1);
   });
 
   it('a failing testSecret leaves AWSCURRENT signing and imported; a retried rotation then completes', async () => {

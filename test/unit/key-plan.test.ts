@@ -39,13 +39,24 @@ function* universe(): Generator<PlanInput> {
   }
 }
 
-/** Versions that may still sign, computed independently of the planner. */
+/**
+ * Versions that may still sign, computed independently of the planner: AWSCURRENT, AWSPENDING,
+ * any version that stopped signing less than GRACE ago, and an imported AWSPREVIOUS unless it
+ * is known to have stopped more than GRACE ago (one not imported was deleted after its grace).
+ */
 function mustHave(input: PlanInput): Set<string> {
   const out = new Set<string>();
-  for (const [v, st] of Object.entries(input.stages)) if (st.some((x) => ['AWSCURRENT', 'AWSPENDING', 'AWSPREVIOUS'].includes(x))) out.add(v);
+  const retiredAt = (v: string) => input.keyPairs.find((k) => k.tags[TAG_SECRET] === SECRET && k.tags[TAG_VERSION] === v)?.tags[TAG_RETIRED_AT];
+  const inGrace = (at: string) => Date.parse(at) + GRACE * 1000 > NOW.getTime();
+  for (const [v, st] of Object.entries(input.stages)) {
+    if (st.includes('AWSCURRENT') || st.includes('AWSPENDING')) out.add(v);
+    const imported = input.keyPairs.some((k) => k.tags[TAG_SECRET] === SECRET && k.tags[TAG_VERSION] === v);
+    const at = retiredAt(v);
+    if (st.includes('AWSPREVIOUS') && imported && (at === undefined || inGrace(at))) out.add(v);
+  }
   for (const k of input.keyPairs) {
     const at = k.tags[TAG_RETIRED_AT];
-    if (k.tags[TAG_SECRET] === SECRET && at && Date.parse(at) + GRACE * 1000 > NOW.getTime()) out.add(k.tags[TAG_VERSION]!);
+    if (k.tags[TAG_SECRET] === SECRET && at && inGrace(at)) out.add(k.tags[TAG_VERSION]!);
   }
   return out;
 }
@@ -96,8 +107,8 @@ describe('planRegion cases', () => {
     expect(plan).toEqual({ live: ['v2'], import: ['v2'], delete: [] });
   });
 
-  it('setSecret: imports AWSPENDING next to AWSCURRENT and AWSPREVIOUS (3 of 3)', () => {
-    const plan = planRegion({ ...base, stages: { v1: ['AWSPREVIOUS'], v2: ['AWSCURRENT'], v3: ['AWSPENDING'] }, keyPairs: [ours('v1', RETIRED.old), ours('v2')] });
+  it('setSecret: imports AWSPENDING next to AWSCURRENT and a recent AWSPREVIOUS (3 of 3)', () => {
+    const plan = planRegion({ ...base, stages: { v1: ['AWSPREVIOUS'], v2: ['AWSCURRENT'], v3: ['AWSPENDING'] }, keyPairs: [ours('v1', RETIRED.recent), ours('v2')] });
     expect(plan.import).toEqual(['v3']);
     expect(plan.delete).toEqual([]);
   });
@@ -112,6 +123,13 @@ describe('planRegion cases', () => {
     const plan = planRegion({ ...base, stages: { v2: ['AWSPREVIOUS'], v3: ['AWSCURRENT'], v4: ['AWSPENDING'] }, keyPairs: [ours('v1', RETIRED.recent), ours('v2', RETIRED.recent), ours('v3')] });
     expect(plan.error).toMatch(/4 > 3 \(IVS limit\)/);
     expect(plan.import).toEqual([]);
+  });
+
+  it('drops an AWSPREVIOUS whose tokens have expired, so a rotation fits next to a hand-imported key pair', () => {
+    const plan = planRegion({ ...base, stages: { v1: ['AWSPREVIOUS'], v2: ['AWSCURRENT'], v3: ['AWSPENDING'] }, keyPairs: [foreign(0), ours('v1', RETIRED.old), ours('v2')] });
+    expect(plan.error).toBeUndefined();
+    expect(plan.delete.map((k) => k.arn)).toEqual([ours('v1').arn]);
+    expect(plan.import).toEqual(['v3']);
   });
 
   it('counts a hand-imported key pair against the limit and never deletes it', () => {
