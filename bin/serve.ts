@@ -14,6 +14,8 @@
  *   LIVEKIT_SECRET_ID         read {"apiKey","apiSecret"} from Secrets Manager instead
  *   LIVEKIT_E2EE_SECRET_FILE  E2EE master secret; default: generated once into .local/
  *   AUTH_ISSUER, AUTH_AUDIENCE  emulate API Gateway's JWT authorizer (OIDC issuer; audiences, comma-separated)
+ *   PSEUDONYM_PEPPER_FILE     pepper of viewer / TURN user ids; default: generated once into .local/
+ *   PSEUDONYM_PEPPER_SECRET_ID read it from Secrets Manager instead
  *   AUTH_HMAC_KEYS            emulate the HMAC Lambda authorizer with these keys (JSON {"<key id>": "<key>"})
  *   AUTH_HMAC_KEYS_SECRET_ID  the same, keys read from Secrets Manager (real SDK)
  *   PORT, HOST                listen address (default 8080, 127.0.0.1)
@@ -108,6 +110,7 @@ async function main(): Promise<void> {
   if (!process.env.PLAYBACK_KEY_SECRET_ID) {
     process.env.PLAYBACK_PRIVATE_KEY_FILE ??= ensureDevPlaybackKey();
   }
+  if (!process.env.PSEUDONYM_PEPPER_SECRET_ID) process.env.PSEUDONYM_PEPPER_FILE ??= ensureDevSecret('pseudonym-pepper').path;
   if (config.turn && !process.env.TURN_STATIC_AUTH_SECRET && !process.env.TURN_SECRET_ID) {
     process.env.TURN_SECRET_FILE ??= ensureDevTurnSecret();
   }

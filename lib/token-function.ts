@@ -26,6 +26,8 @@ export interface TokenFunctionProps {
    * cache (keyed on those options) never reuses a bundle made with another config.
    */
   readonly config?: { path: string; sha256: string };
+  /** Default 10 s (request path); key-lifecycle functions that call IVS in several regions need longer. */
+  readonly timeout?: Duration;
 }
 
 export class TokenFunction extends Construct {
@@ -53,7 +55,7 @@ export class TokenFunction extends Construct {
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: 512,
-      timeout: Duration.seconds(10),
+      timeout: props.timeout ?? Duration.seconds(10),
       role: this.role,
       logGroup: this.logGroup,
       environment: {

@@ -40,13 +40,23 @@ export interface TokenVendingSecrets {
   readonly e2ee?: ISecret;
   /** Required when `auth.type` is `hmac`: JSON {"<key id>": "<key>"}. */
   readonly hmacKeys?: ISecret;
+  /** Pepper of the keyed pseudonyms (viewer ids, TURN user ids). */
+  readonly pepper?: ISecret;
 }
 
 type SecretUse = { env: string; secret: keyof TokenVendingSecrets; optional?: boolean };
 /** Which secrets each route's function reads, and the variables that name them. */
 const ROUTE_SECRETS: Record<string, SecretUse[]> = {
-  'playback-tokens': [{ env: 'PLAYBACK_KEY_SECRET_ID', secret: 'playbackKey' }],
-  'turn-credentials': [{ env: 'TURN_SECRET_ID', secret: 'turnSecret' }],
+  'playback-tokens': [
+    { env: 'PLAYBACK_KEY_SECRET_ID', secret: 'playbackKey' },
+    { env: 'PSEUDONYM_PEPPER_SECRET_ID', secret: 'pepper' },
+  ],
+  'turn-credentials': [
+    { env: 'TURN_SECRET_ID', secret: 'turnSecret' },
+    { env: 'PSEUDONYM_PEPPER_SECRET_ID', secret: 'pepper' },
+  ],
+  'viewer-revocations': [{ env: 'PSEUDONYM_PEPPER_SECRET_ID', secret: 'pepper' }],
+  jwks: [{ env: 'PLAYBACK_KEY_SECRET_ID', secret: 'playbackKey' }],
   'room-tokens': [
     { env: 'LIVEKIT_SECRET_ID', secret: 'livekit' },
     { env: 'LIVEKIT_E2EE_SECRET_ID', secret: 'e2ee', optional: true },
@@ -152,11 +162,20 @@ export class TokenVendingApi extends Construct {
     for (const route of activeRoutes(config)) {
       const f = this.tokenFunction(route.handler, `${route.method} ${route.path}`, props.secrets);
       if (route.handler === 'playback-tokens') this.grantChannelLookups(f, config);
-      this.httpApi.addRoutes({
+      if (route.handler === 'viewer-revocations') this.grantRevocations(f, config);
+      const [httpRoute] = this.httpApi.addRoutes({
         path: route.path,
         methods: [route.method as HttpMethod],
         integration: new HttpLambdaIntegration(`${pascal(route.handler)}Integration`, f.fn),
+        // A public route (the JWKS) has no authorizer, whatever the API's default is.
+        ...(route.public ? { authorizer: new HttpNoneAuthorizer() } : {}),
       });
+      if (route.public) {
+        Validations.of(httpRoute!).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: `${route.method} ${route.path} serves public keys only (the public halves of the playback signing keys); verifiers must fetch it without credentials.`,
+        });
+      }
     }
 
     if (cors) {
@@ -219,6 +238,30 @@ export class TokenVendingApi extends Construct {
         reason: 'ivs:GetChannel (read-only: a channel\'s playback URL and whether it is private) on the channels of one account and region, because discovered channels are not known at deploy time, or too many are configured to list each in a policy.',
       });
     }
+  }
+
+  /**
+   * StartViewerSessionRevocation on the configured channels; with discovery, on the stack's
+   * account and region channels, plus ListChannels so that the revocation route finds
+   * discovered channels through the same registry as the playback route.
+   */
+  private grantRevocations(f: TokenFunction, config: TokenVendingConfig): void {
+    const stack = Stack.of(this);
+    const resources: string[] = config.channels.map((c) => c.arn);
+    if (config.channelDiscovery) {
+      const all = stack.formatArn({ service: 'ivs', resource: 'channel', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+      resources.splice(0, resources.length, all);
+      f.role.addToPolicy(new PolicyStatement({ actions: ['ivs:ListChannels'], resources: ['*'] }));
+      Validations.of(f.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'ivs:ListChannels (finding a discovered channel by tag) supports no resource-level permission, so its resource must be "*"; it is read-only.',
+      });
+      Validations.of(f.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${iamFinding(stack, all)}]`,
+        reason: 'ivs:StartViewerSessionRevocation on the channels of the stack\'s own account and region: discovered channels are not known at deploy time; only holders of revokeViewers reach it.',
+      });
+    }
+    if (resources.length) f.role.addToPolicy(new PolicyStatement({ actions: ['ivs:StartViewerSessionRevocation'], resources }));
   }
 
   /** A function for a handler, with exactly its own secrets (GetSecretValue only) in its role and environment. */

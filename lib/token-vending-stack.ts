@@ -3,6 +3,7 @@ import { CfnOutput, RemovalPolicy, Stack, Validations, type StackProps } from 'a
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { assertDeployable, type TokenVendingConfig } from '../lambda/config/schema';
+import { ManagedPlaybackKey } from './playback-key';
 import { TokenVendingApi, type TokenVendingSecrets } from './token-vending-api';
 import { originSecretName } from './token-vending-edge-stack';
 import { TokenVendingOps } from './token-vending-ops';
@@ -15,6 +16,8 @@ export class TokenVendingStack extends Stack {
   readonly api: TokenVendingApi;
   readonly ops: TokenVendingOps;
   readonly secrets: TokenVendingSecrets;
+  /** Absent when the config brings its own key (`playback.signingKeySecretArn`). */
+  readonly managedKey?: ManagedPlaybackKey;
 
   constructor(scope: Construct, id: string, props: TokenVendingStackProps) {
     super(scope, id, props);
@@ -23,10 +26,18 @@ export class TokenVendingStack extends Stack {
 
     this.secrets = {
       playbackKey: this.secret('PlaybackSigningKey', config.playback.signingKeySecretArn, {
-        description: 'IVS playback signing key: PEM of an ECDSA P-384 private key (see README, "The playback key")',
+        description: 'IVS playback signing key (managed: generated, imported into IVS and rotated by this stack; see README, "The playback key")',
+        // Managed: the rotation schedule below exists, nothing to acknowledge.
+        output: config.playback.signingKeySecretArn
+          ? 'Your own playback key secret (README, "Bring your own key")'
+          : 'The managed playback key: rotate now with aws secretsmanager rotate-secret --secret-id <arn>',
+      }),
+      pepper: this.secret('PseudonymPepper', undefined, {
+        description: 'Pepper of the keyed pseudonyms: aws:viewer-id and TURN user ids (HMAC-SHA256)',
+        generate: {},
         rotationReason:
-          'Rotating the playback key means importing its public half into IVS (ImportPlaybackKeyPair) before signing with it; Secrets Manager rotation cannot do that yet, so rotation is the manual procedure in the README.',
-        output: 'Put the playback private key PEM here: aws secretsmanager put-secret-value --secret-id <arn> --secret-string file://playback-private.pem',
+          'Changing the pepper changes every viewer id and TURN user id at once: sessions started before could no longer be revoked. It is a long-lived key that never leaves the three functions that derive ids.',
+        output: 'Pseudonym pepper (read only by the playback, TURN and viewer-revocation functions)',
       }),
       turnSecret: config.turn
         ? this.secret('TurnSharedSecret', config.turn.secretArn, {
@@ -67,6 +78,9 @@ export class TokenVendingStack extends Stack {
           : undefined,
     };
 
+    if (!config.playback.signingKeySecretArn) {
+      this.managedKey = new ManagedPlaybackKey(this, 'PlaybackKey', { config, secret: this.secrets.playbackKey as Secret });
+    }
     this.api = new TokenVendingApi(this, 'Api', {
       config,
       secrets: this.secrets,
@@ -81,7 +95,8 @@ export class TokenVendingStack extends Stack {
     existingArn: string | undefined,
     opts: {
       description: string;
-      rotationReason: string;
+      /** Why the secret has no rotation schedule (cdk-nag SMG4); absent: it gets one. */
+      rotationReason?: string;
       output: string;
       /** Generate the value: letters and digits only ('#' starts a comment in turnserver.conf). */
       generate?: { template?: Record<string, string>; key?: string };
@@ -104,7 +119,7 @@ export class TokenVendingStack extends Stack {
             }
           : undefined,
       });
-      Validations.of(created).acknowledge({ id: 'AwsSolutions-SMG4', reason: opts.rotationReason });
+      if (opts.rotationReason) Validations.of(created).acknowledge({ id: 'AwsSolutions-SMG4', reason: opts.rotationReason });
       secret = created;
     }
     new CfnOutput(this, `${id}SecretArn`, { value: secret.secretArn, description: opts.output });

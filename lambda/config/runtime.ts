@@ -36,6 +36,7 @@ const envSchema = z.object({
   AUTH_HMAC_KEYS_SECRET_ID: optional,
   /** Behind the edge: the origin-verify secret (name), checked before anything else (`http/edge.ts`). */
   EDGE_ORIGIN_SECRET_ID: optional,
+  PSEUDONYM_PEPPER_SECRET_ID: optional,
   /** Local only: files or values in place of Secrets Manager. */
   PLAYBACK_PRIVATE_KEY_FILE: optional,
   TURN_SECRET_FILE: optional,
@@ -44,9 +45,10 @@ const envSchema = z.object({
   LIVEKIT_API_SECRET: optional,
   LIVEKIT_E2EE_SECRET_FILE: optional,
   AUTH_HMAC_KEYS: optional,
+  PSEUDONYM_PEPPER_FILE: optional,
 });
 
-export type SecretName = 'playbackKey' | 'turnSecret' | 'livekit' | 'e2ee' | 'hmacKeys' | 'edgeOrigin';
+export type SecretName = 'playbackKey' | 'turnSecret' | 'livekit' | 'e2ee' | 'hmacKeys' | 'edgeOrigin' | 'pepper';
 
 export interface RuntimeConfig {
   readonly config: TokenVendingConfig;
@@ -75,6 +77,7 @@ export function runtimeConfig(): RuntimeConfig {
     e2ee: source(env.LIVEKIT_E2EE_SECRET_ID, env.LIVEKIT_E2EE_SECRET_FILE),
     hmacKeys: source(env.AUTH_HMAC_KEYS_SECRET_ID, undefined, env.AUTH_HMAC_KEYS),
     edgeOrigin: source(env.EDGE_ORIGIN_SECRET_ID),
+    pepper: source(env.PSEUDONYM_PEPPER_SECRET_ID, env.PSEUDONYM_PEPPER_FILE),
   };
   cached = deepFreeze({ config, secrets });
   return cached;
@@ -99,6 +102,18 @@ export function secretSource(name: SecretName): SecretSource {
   const s = runtimeConfig().secrets[name];
   if (!s) throw new Error(`no source configured for the ${name} secret`);
   return s;
+}
+
+const lifecycleEnvSchema = z.object({
+  /** Comma-separated regions the managed playback key is imported into. */
+  KEY_REGIONS: z.string().regex(/^[a-z0-9-]+(,[a-z0-9-]+)*$/, 'KEY_REGIONS (comma-separated regions) is not set'),
+  KEY_GRACE_SECONDS: z.coerce.number().int().positive(),
+});
+
+/** The rotation function's settings (it gets no TOKEN_VENDING_CONFIG: it needs only these). */
+export function keyLifecycleEnv(): { regions: string[]; graceSeconds: number } {
+  const env = lifecycleEnvSchema.parse(process.env);
+  return Object.freeze({ regions: env.KEY_REGIONS.split(','), graceSeconds: env.KEY_GRACE_SECONDS });
 }
 
 function deepFreeze<T>(o: T): T {

@@ -162,6 +162,8 @@ const entitlementSchema = z.strictObject({
   turn: z.boolean().default(false),
   /** Names of the LiveKit room policies holders get. */
   roomPolicies: z.array(z.string().min(1)).default([]),
+  /** May holders end viewers' sessions (POST /v1/viewer-revocations) on the channels they hold? */
+  revokeViewers: z.boolean().optional(),
 });
 export type EntitlementConfig = z.infer<typeof entitlementSchema>;
 
@@ -349,8 +351,15 @@ export const configSchema = z
         ttlSeconds: ttlBoundsSchema({ default: 300, min: 30, max: 3600, ceiling: 86_400 }),
         /** Put a pseudonymous `aws:viewer-id` in every token (needed for viewer revocation; caps TTL at 600 s). */
         viewerId: z.boolean().default(false),
-        /** An existing signing-key secret (full ARN). Absent: the stack creates one. */
+        /**
+         * An existing signing-key secret (full ARN): bring your own key, imported into IVS and
+         * rotated by you. Absent: the stack creates a managed key, imports it and rotates it.
+         */
         signingKeySecretArn: z.string().regex(SECRET_ARN, 'must be a full Secrets Manager secret ARN').optional(),
+        /** Managed key: rotate every this many days (Secrets Manager rotation schedule). */
+        rotationDays: z.int().min(1).max(365).default(30),
+        /** Managed key: regions to import it into besides those of the configured channels (for discovered channels). */
+        keyRegions: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region like us-east-1')).default([]),
       })
       .prefault({}),
     secrets: z

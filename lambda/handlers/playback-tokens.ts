@@ -2,10 +2,11 @@
 import { randomUUID } from 'node:crypto';
 import { IVS_REVOCABLE_MAX_TTL_SECONDS } from '../config/schema';
 import { runtimeConfig } from '../config/runtime';
-import { callerFromEvent, pseudonymousId } from '../http/caller';
+import { callerFromEvent } from '../http/caller';
 import { entitlementOf, resolutionRank } from '../http/entitlements';
 import { httpHandler, json } from '../http/handler';
 import { originClaim } from '../http/origin';
+import { viewerIdOf } from '../http/pseudonym';
 import { forbidden } from '../http/problem';
 import { header, parseJsonBody } from '../http/request';
 import { playbackTokenRequest } from '../http/schemas';
@@ -33,7 +34,7 @@ export const handler = httpHandler('POST /v1/playback-tokens', async (event) => 
     throw forbidden('resolution_not_allowed', `Your entitlement allows at most ${entitledResolution} on this channel.`);
   }
 
-  const viewerId = config.playback.viewerId ? pseudonymousId(caller, 'ivs-viewer') : undefined;
+  const viewerId = config.playback.viewerId ? await viewerIdOf(caller) : undefined;
   const revocable = viewerId !== undefined || body.singleUse === true;
   const ttlSeconds = chooseTtl(body.ttlSeconds, config.playback.ttlSeconds, revocable ? IVS_REVOCABLE_MAX_TTL_SECONDS : Infinity);
   const allowOrigin = originClaim(header(event, 'origin'), config.origins.allow);

@@ -1,9 +1,10 @@
 /** POST /v1/turn-credentials: short-lived coturn REST-API credentials as RTCIceServer[]. */
 import { runtimeConfig } from '../config/runtime';
-import { callerFromEvent, pseudonymousId } from '../http/caller';
+import { callerFromEvent } from '../http/caller';
 import { entitlementOf } from '../http/entitlements';
 import { httpHandler, json } from '../http/handler';
 import { forbidden, notFound } from '../http/problem';
+import { turnUserIdOf } from '../http/pseudonym';
 import { parseJsonBody } from '../http/request';
 import { turnCredentialsRequest } from '../http/schemas';
 import { parseTurnSecrets } from '../secrets/keys';
@@ -22,11 +23,11 @@ export const handler = httpHandler('POST /v1/turn-credentials', async (event) =>
     throw forbidden('not_entitled', 'You are not entitled to TURN credentials.');
   }
   const ttlSeconds = chooseTtl(body.ttlSeconds, config.turn.ttlSeconds);
-  const [signingKey] = await sharedSecrets.get();
+  const [[signingKey], userId] = await Promise.all([sharedSecrets.get(), turnUserIdOf(caller)]);
   return json(
     200,
     turnCredentials({
-      userId: pseudonymousId(caller, 'turn-user', 22),
+      userId,
       now: new Date(),
       ttlSeconds,
       key: signingKey!,

@@ -2,7 +2,7 @@
  * Who is calling: the claims that API Gateway's JWT authorizer (or the local server, which
  * builds the same event) put in `requestContext.authorizer.jwt.claims`.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { safeEqualHex, sha256Hex } from './hmac';
 import { unauthorized } from './problem';
@@ -103,18 +103,6 @@ function withBearerArrays(claims: Claims, authorization: string | undefined): Cl
   }
   const arrays = Object.entries(payload).filter(([, v]) => Array.isArray(v));
   return { ...claims, ...Object.fromEntries(arrays) };
-}
-
-/**
- * A stable, opaque id for the caller, different per purpose so that two of them cannot be
- * linked: base64url of SHA-256 over purpose, issuer and subject. Never the raw subject (which
- * may be an e-mail address) and never contains ':'.
- */
-export function pseudonymousId(caller: Pick<Caller, 'subject' | 'issuer'>, purpose: string, length = 32): string {
-  return createHash('sha256')
-    .update(`token-vending/${purpose}\0${caller.issuer}\0${caller.subject}`)
-    .digest('base64url')
-    .slice(0, length);
 }
 
 /**

@@ -23,6 +23,8 @@ export interface Entitlement {
   /** Names of the LiveKit room policies the caller holds. */
   readonly roomPolicies: ReadonlySet<string>;
   mayWatch(channel: ChannelRef): boolean;
+  /** May the caller revoke viewers' sessions on this channel? */
+  mayRevokeViewers(channel: ChannelRef): boolean;
   /** Highest resolution over the matching entitlements that open this channel; undefined if none. */
   maximumResolution(channel: ChannelRef): Resolution | undefined;
 }
@@ -71,6 +73,7 @@ export function entitlementOf(caller: Caller, rules: readonly EntitlementConfig[
     turn: matching.some((r) => r.rule.turn),
     roomPolicies: new Set(matching.flatMap((r) => r.rule.roomPolicies)),
     mayWatch: (channel) => opening(channel).length > 0,
+    mayRevokeViewers: (channel) => opening(channel).some((r) => r.rule.revokeViewers === true),
     maximumResolution: (channel) => {
       const ranks = opening(channel).map((r) => RESOLUTIONS.indexOf(r.rule.maximumResolution));
       return ranks.length ? RESOLUTIONS[Math.max(...ranks)] : undefined;

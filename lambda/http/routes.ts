@@ -11,12 +11,16 @@ export interface RouteSpec {
   /** Handler file under lambda/handlers/ (without .ts). */
   readonly handler: string;
   readonly enabled: (config: TokenVendingConfig) => boolean;
+  /** No authorizer in front of it (API Gateway route-level none; the local server skips its emulation). */
+  readonly public?: true;
 }
 
 export const ROUTES: readonly RouteSpec[] = [
   { method: 'POST', path: '/v1/playback-tokens', handler: 'playback-tokens', enabled: () => true },
   { method: 'POST', path: '/v1/turn-credentials', handler: 'turn-credentials', enabled: (c) => c.turn !== undefined },
   { method: 'POST', path: '/v1/room-tokens', handler: 'room-tokens', enabled: (c) => c.livekit !== undefined },
+  { method: 'POST', path: '/v1/viewer-revocations', handler: 'viewer-revocations', enabled: () => true },
+  { method: 'GET', path: '/.well-known/jwks.json', handler: 'jwks', enabled: () => true, public: true },
 ];
 
 export const activeRoutes = (config: TokenVendingConfig): RouteSpec[] => ROUTES.filter((r) => r.enabled(config));

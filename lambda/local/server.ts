@@ -34,7 +34,11 @@ async function loadHandler(name: string): Promise<HttpHandler> {
 
 export async function createLocalServer(config: TokenVendingConfig, authorize: Authorize): Promise<Server> {
   const routes = new Map<string, HttpHandler>();
-  for (const r of activeRoutes(config)) routes.set(`${r.method} ${r.path}`, await loadHandler(r.handler));
+  const publicRoutes = new Set<string>();
+  for (const r of activeRoutes(config)) {
+    routes.set(`${r.method} ${r.path}`, await loadHandler(r.handler));
+    if (r.public) publicRoutes.add(`${r.method} ${r.path}`);
+  }
   const fallback = await loadHandler('not-found');
   const cors = corsPolicy(config);
   // With `edge`, WAF limits each client IP before anything else; emulated per socket address.
@@ -55,6 +59,9 @@ export async function createLocalServer(config: TokenVendingConfig, authorize: A
         // OPTIONS (preflights included) meets the `OPTIONS /{proxy+}` route: no authorizer, the
         // not-found function answers 204. (`/{proxy+}` does not match `/`: that one goes to $default.)
         result = await fallback(apiGatewayEvent(req, body, `${PREFLIGHT_ROUTE.method} ${PREFLIGHT_ROUTE.path}`));
+      } else if (handler && publicRoutes.has(key)) {
+        // A public route (the JWKS) has no authorizer in the stack either.
+        result = await handler(apiGatewayEvent(req, body, key));
       } else {
         const event = apiGatewayEvent(req, body, handler ? key : '$default');
         // Every other route, $default included, sits behind the authorizer, as in the stack.

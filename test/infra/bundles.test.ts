@@ -48,6 +48,7 @@ beforeAll(async () => {
     [arn('livekit')]: { string: JSON.stringify(lk) },
     [arn('e2ee')]: { string: randomBytes(32).toString('base64url') },
     [arn('hmac')]: { string: JSON.stringify({ 'backend-1': hmacKey }) },
+    [arn('created-PSEUDONYM_PEPPER_SECRET_ID')]: { string: randomBytes(32).toString('base64url') },
   });
   Object.assign(process.env, FAKE_AWS_ENV, { AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.url, POWERTOOLS_LOG_LEVEL: 'SILENT' });
   const app = new App({ outdir: OUTDIR });
@@ -65,6 +66,8 @@ async function deployed(handler: string, from = { stack, outdir: OUTDIR }) {
   const fn = from.stack.api.functions[handler]!.fn;
   const asset = fn.node.findChild('Code') as Asset;
   const env = (from.stack.resolve((fn.node.defaultChild as any).environment) as { variables: Record<string, string> }).variables;
+  // A secret the stack always creates (the pseudonym pepper) resolves to {Ref}: use its loopback copy.
+  for (const [k, v] of Object.entries(env)) if (typeof v !== 'string') env[k] = arn(`created-${k}`);
   for (const k of Object.keys(process.env)) if (/_SECRET_ID$|^TOKEN_VENDING_CONFIG$/.test(k)) delete process.env[k];
   Object.assign(process.env, env);
   const mod = await import(`${pathToFileURL(join(from.outdir, asset.assetPath, 'index.mjs')).href}?${from.stack.stackName}-${handler}`);

@@ -7,11 +7,14 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig, type TokenVendingConfigInput } from '../../lambda/config/schema';
 import { TokenVendingStack } from '../../lib/token-vending-stack';
 
+/** Template tests need no Lambda bundles (bundles.test.ts runs those): skip esbuild, it dominates synth time. */
+const NO_BUNDLING = { context: { 'aws:cdk:bundling-stacks': [] as string[] } };
+
 const cdkJson = JSON.parse(readFileSync('cdk.json', 'utf8')) as { context: { tokenVending: TokenVendingConfigInput } };
 const baseConfig = cdkJson.context.tokenVending;
 
 function synth(overrides: Partial<TokenVendingConfigInput> = {}) {
-  const app = new App();
+  const app = new App(NO_BUNDLING);
   const stack = new TokenVendingStack(app, 'Test', { config: parseConfig({ ...baseConfig, ...overrides }) });
   return { app, stack, template: Template.fromStack(stack) };
 }
@@ -31,7 +34,8 @@ function statementsOf(t: Template, description: string): Record<string, unknown>
 
 describe('the token functions', () => {
   it('run nodejs24.x on arm64, bundled as ESM', () => {
-    const fns = template.findResources('AWS::Lambda::Function');
+    // Ours: not the CDK provider framework's function (its runtime is aws-cdk-lib's choice).
+    const fns = Object.fromEntries(Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) => !id.includes('Providerframework')));
     expect(Object.keys(fns).length).toBeGreaterThanOrEqual(2);
     for (const fn of Object.values(fns) as any[]) {
       expect(fn.Properties.Runtime).toBe('nodejs24.x');
@@ -40,21 +44,25 @@ describe('the token functions', () => {
     }
   });
 
-  it('the playback function may read the signing-key secret and nothing else', () => {
+  it('the playback function may read the signing-key secret and the pepper, nothing else', () => {
     const statements = statementsOf(template, 'POST /v1/playback-tokens');
     const secretId = Object.keys(template.findResources('AWS::SecretsManager::Secret'))[0]!;
+    const pepperId = Object.keys(template.findResources('AWS::SecretsManager::Secret')).find((id) => id.startsWith('PseudonymPepper'))!;
     const logsId = Object.keys(template.findResources('AWS::Logs::LogGroup')).find((id) => id.startsWith('ApiPlaybackTokensLogs'))!;
     expect(statements).toEqual([
       { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [logsId, 'Arn'] } },
-      { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: secretId } },
+      { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [{ Ref: secretId }, { Ref: pepperId }] },
       { Effect: 'Allow', Action: 'ivs:GetChannel', Resource: baseConfig.channels![0]!.arn },
     ]);
   });
 
-  it('gives the signing key to the playback function only', () => {
+  it('gives the signing key to the playback and JWKS functions only (and the key lifecycle, by IAM)', () => {
     expect(JSON.stringify(statementsOf(template, 'problem+json 404/405 for unmatched requests'))).not.toContain('secretsmanager');
-    const envs = Object.values(template.findResources('AWS::Lambda::Function')).map((f: any) => f.Properties.Environment?.Variables ?? {});
-    expect(envs.filter((e) => 'PLAYBACK_KEY_SECRET_ID' in e)).toHaveLength(1);
+    const fns = Object.values(template.findResources('AWS::Lambda::Function')) as any[];
+    expect(fns.filter((f) => 'PLAYBACK_KEY_SECRET_ID' in (f.Properties.Environment?.Variables ?? {})).map((f) => f.Properties.Description).sort()).toEqual([
+      'GET /.well-known/jwks.json',
+      'POST /v1/playback-tokens',
+    ]);
   });
 
   it('uses an existing secret by its full ARN when the config names one', () => {
@@ -66,13 +74,17 @@ describe('the token functions', () => {
       turn: { ...baseConfig.turn!, secretArn: turnArn },
       livekit: { ...baseConfig.livekit!, credentialsSecretArn: lk('api'), e2eeSecretArn: lk('e2ee') },
     });
-    t.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    // Only the pepper is created; a BYO key has no custom resource and no rotation.
+    expect(Object.keys(t.findResources('AWS::SecretsManager::Secret')).map((id) => id.replace(/[0-9A-F]{8}$/, ''))).toEqual(['PseudonymPepper']);
+    t.resourceCountIs('Custom::IvsPlaybackKey', 0);
+    t.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
     expect(statementsOf(t, 'POST /v1/room-tokens')).toContainEqual({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [lk('api'), lk('e2ee')] });
-    expect(statementsOf(t, 'POST /v1/turn-credentials')).toContainEqual({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: turnArn });
+    const pepper = { Ref: Object.keys(t.findResources('AWS::SecretsManager::Secret'))[0]! };
+    expect(statementsOf(t, 'POST /v1/turn-credentials')).toContainEqual({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [turnArn, pepper] });
     expect(statementsOf(t, 'POST /v1/playback-tokens')).toContainEqual({
       Effect: 'Allow',
       Action: 'secretsmanager:GetSecretValue',
-      Resource: arn,
+      Resource: [arn, pepper],
     });
   });
 
@@ -88,13 +100,13 @@ describe('the token functions', () => {
 });
 
 describe('the TURN function', () => {
-  it('may read the TURN secret and nothing else', () => {
+  it('may read the TURN secret and the pepper, nothing else', () => {
     const secrets = Object.entries(template.findResources('AWS::SecretsManager::Secret')) as [string, any][];
     const turnSecretId = secrets.find(([, r]) => r.Properties.Description.startsWith('coturn'))![0];
     const logsId = Object.keys(template.findResources('AWS::Logs::LogGroup')).find((id) => id.startsWith('ApiTurnCredentialsLogs'))!;
     expect(statementsOf(template, 'POST /v1/turn-credentials')).toEqual([
       { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [logsId, 'Arn'] } },
-      { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: turnSecretId } },
+      { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [{ Ref: turnSecretId }, { Ref: secrets.find(([id]) => id.startsWith('PseudonymPepper'))![0] }] },
     ]);
     const [turnSecret] = secrets.find(([id]) => id === turnSecretId)!.slice(1);
     expect(turnSecret.Properties.GenerateSecretString).toMatchObject({ ExcludePunctuation: true, PasswordLength: 48 });
@@ -102,7 +114,7 @@ describe('the TURN function', () => {
 
   it('is absent, with its secret, when the config has no turn section', () => {
     const { turn: _turn, ...noTurn } = baseConfig;
-    const app2 = new App();
+    const app2 = new App(NO_BUNDLING);
     const t = Template.fromStack(new TokenVendingStack(app2, 'NoTurn', { config: parseConfig(noTurn) }));
     expect(JSON.stringify(t.findResources('AWS::ApiGatewayV2::Route'))).not.toContain('turn-credentials');
     expect(Object.keys(t.findResources('AWS::SecretsManager::Secret')).filter((id) => id.startsWith('Turn'))).toEqual([]);
@@ -159,9 +171,10 @@ describe('the HTTP API', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: '$default', AuthorizationType: 'JWT' });
   });
 
-  it('puts every route but the CORS preflight route behind an authorizer', () => {
-    const routes = (Object.values(template.findResources('AWS::ApiGatewayV2::Route')) as any[]).filter((r) => r.Properties.RouteKey !== 'OPTIONS /{proxy+}');
-    expect(routes.length).toBe(4);
+  it('puts every route behind an authorizer, except the CORS preflight route and the public JWKS', () => {
+    const open = ['OPTIONS /{proxy+}', 'GET /.well-known/jwks.json'];
+    const routes = (Object.values(template.findResources('AWS::ApiGatewayV2::Route')) as any[]).filter((r) => !open.includes(r.Properties.RouteKey));
+    expect(routes.length).toBe(5);
     for (const r of routes) {
       expect(r.Properties.AuthorizationType, r.Properties.RouteKey).toBe('JWT');
       expect(r.Properties.AuthorizerId).toBeDefined();
@@ -239,7 +252,7 @@ describe('HMAC authentication', () => {
       IdentitySource: ['x-tv-key-id', 'x-tv-timestamp', 'x-tv-subject', 'x-tv-content-sha256', 'x-tv-signature'].map((h) => `$request.header.${h}`),
     });
     for (const r of Object.values(t.findResources('AWS::ApiGatewayV2::Route')) as any[]) {
-      expect(r.Properties.AuthorizationType, r.Properties.RouteKey).toBe(r.Properties.RouteKey === 'OPTIONS /{proxy+}' ? 'NONE' : 'CUSTOM');
+      expect(r.Properties.AuthorizationType, r.Properties.RouteKey).toBe(['OPTIONS /{proxy+}', 'GET /.well-known/jwks.json'].includes(r.Properties.RouteKey) ? 'NONE' : 'CUSTOM');
     }
   });
 
@@ -273,7 +286,7 @@ describe('synth', () => {
   });
 
   it('fails with a clear message when the config has no auth', () => {
-    const app2 = new App();
+    const app2 = new App(NO_BUNDLING);
     const { auth: _auth, ...noAuth } = baseConfig;
     expect(() => new TokenVendingStack(app2, 'NoAuth', { config: parseConfig(noAuth) })).toThrow(/auth: missing/);
   });

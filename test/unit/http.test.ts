@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { callerFromEvent, claimValues, hmacIssuer, pseudonymousId, type Caller } from '../../lambda/http/caller';
+import { callerFromEvent, claimValues, hmacIssuer, type Caller } from '../../lambda/http/caller';
 import { sha256Hex } from '../../lambda/http/hmac';
 import { roomTokenRequest } from '../../lambda/http/schemas';
 import { entitlementOf } from '../../lambda/http/entitlements';
@@ -144,18 +144,6 @@ describe('entitlementOf', () => {
     expect(e.mayWatch({ id: 'premium' })).toBe(false);
     expect(e.maximumResolution({ id: 'premium' })).toBeUndefined();
     expect(e.turn).toBe(false);
-  });
-});
-
-describe('pseudonymousId', () => {
-  it('is stable, opaque, purpose-bound, and never holds ":" or the subject', () => {
-    const c = caller({ sub: 'alice@example.com' });
-    const a = pseudonymousId(c, 'ivs-viewer');
-    expect(pseudonymousId(c, 'ivs-viewer')).toBe(a);
-    expect(pseudonymousId(c, 'turn-user')).not.toBe(a);
-    expect(pseudonymousId(caller({ sub: 'bob@example.com' }), 'ivs-viewer')).not.toBe(a);
-    expect(a).toMatch(/^[A-Za-z0-9_-]{32}$/);
-    expect(a).not.toContain('alice');
   });
 });
 

@@ -1,9 +1,9 @@
-import { createHmac, createSecretKey } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambda/config/schema';
 import { parseTurnSecrets, SecretFormatError } from '../../lambda/secrets/keys';
 import { turnCredentials, turnPassword } from '../../lambda/tokens/turn';
-import { pseudonymousId } from '../../lambda/http/caller';
+import { pseudonymousId } from '../../lambda/http/pseudonym';
 
 const key = (s: string) => createSecretKey(Buffer.from(s, 'utf8'));
 const uris = ['stun:turn.example.com:3478', 'turn:turn.example.com:3478?transport=udp', 'turns:turn.example.com:5349?transport=tcp'];
@@ -44,7 +44,7 @@ describe('turnCredentials', () => {
 
   it('derives a user id without ":" for any caller id', () => {
     for (const subject of ['a:b:c', '::::', 'user@example.com', 'ünïcødé', 'x'.repeat(500)]) {
-      const id = pseudonymousId({ subject, issuer: 'https://idp' }, 'turn-user', 22);
+      const id = pseudonymousId(createSecretKey(randomBytes(32)), { subject, issuer: 'https://idp' }, 'turn-user');
       expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
       expect(turnCredentials({ userId: id, now, ttlSeconds: 60, key: key('s'), uris }).username.split(':')).toHaveLength(2);
     }
