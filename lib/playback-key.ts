@@ -64,6 +64,7 @@ export class ManagedPlaybackKey extends Construct {
       handler: 'playback-key-resource',
       description: 'Managed playback key: generate in AWS, import into IVS (custom resource)',
       timeout: Duration.minutes(2),
+      environment: { POWERTOOLS_LOG_LEVEL: config.observability.logLevel },
     });
     grantIvs(this.resourceFunction);
     this.resourceFunction.role.addToPolicy(
@@ -89,7 +90,7 @@ export class ManagedPlaybackKey extends Construct {
       handler: 'rotate-playback-key',
       description: 'Managed playback key: Secrets Manager rotation (IVS key pairs kept in step)',
       timeout: Duration.minutes(2),
-      environment: { KEY_REGIONS: this.regions.join(','), KEY_GRACE_SECONDS: String(graceSeconds) },
+      environment: { KEY_REGIONS: this.regions.join(','), KEY_GRACE_SECONDS: String(graceSeconds), POWERTOOLS_LOG_LEVEL: config.observability.logLevel },
     });
     grantIvs(this.rotationFunction);
     // Grants the function DescribeSecret, GetSecretValue, PutSecretValue, UpdateSecretVersionStage on this secret.

@@ -38,11 +38,14 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { METRIC, SERVICE_NAME, TOKEN_KINDS, type TokenKind } from '../lambda/config/observability';
 import type { TokenVendingConfig } from '../lambda/config/schema';
+import type { TokenFunction } from './token-function';
 import type { TokenVendingApi } from './token-vending-api';
 
 export interface TokenVendingOpsProps {
   readonly api: TokenVendingApi;
   readonly config: TokenVendingConfig;
+  /** Functions outside the API to watch as well (the managed key's rotation and custom resource). */
+  readonly extraFunctions?: Record<string, TokenFunction>;
 }
 
 /** What each alarm watches; the README runbook has one entry per id. */
@@ -61,7 +64,7 @@ export class TokenVendingOps extends Construct {
     const stackName = Stack.of(this).stackName;
     const emf = observability.metrics.enabled;
     const namespace = observability.metrics.namespace;
-    const functions = Object.entries(api.functions);
+    const functions = Object.entries({ ...api.functions, ...props.extraFunctions });
 
     const ours = (metricName: string, dimensionsMap: Record<string, string> = {}, label?: string) =>
       new Metric({ namespace, metricName, dimensionsMap: { service: SERVICE_NAME, ...dimensionsMap }, statistic: 'Sum', period, label });

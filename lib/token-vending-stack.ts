@@ -86,7 +86,14 @@ export class TokenVendingStack extends Stack {
       secrets: this.secrets,
       edgeOriginSecretName: config.edge ? originSecretName(this.stackName) : undefined,
     });
-    this.ops = new TokenVendingOps(this, 'Ops', { api: this.api, config });
+    this.ops = new TokenVendingOps(this, 'Ops', {
+      api: this.api,
+      config,
+      extraFunctions: this.managedKey && {
+        'rotate-playback-key': this.managedKey.rotationFunction,
+        'playback-key-resource': this.managedKey.resourceFunction,
+      },
+    });
   }
 
   /** An existing secret by full ARN, or a new one (retained on delete: it holds keys). */

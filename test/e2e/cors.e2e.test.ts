@@ -78,7 +78,7 @@ describe('CORS over HTTP, as API Gateway answers it', () => {
       const res = await preflight(allowed, path);
       expect(res.status).toBe(204);
       expect(res.headers.get('access-control-allow-origin')).toBe(allowed);
-      expect(res.headers.get('access-control-allow-methods')).toBe('POST');
+      expect(res.headers.get('access-control-allow-methods')).toBe('GET,POST'); // GET: the public JWKS
       expect(res.headers.get('access-control-allow-headers')).toBe('authorization,content-type');
       expect(res.headers.get('access-control-max-age')).toBe('3600');
     },

@@ -4,6 +4,7 @@
  * authorizer's claims, passed to each route's exported `handler`. 10,000 cases per route.
  * The invariants are in test/support/fuzz.ts. Seed: fixed when CI=true, else printed.
  */
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,6 +43,7 @@ beforeAll(async () => {
     LIVEKIT_API_KEY,
     LIVEKIT_API_SECRET: secrets.livekitSecret,
     LIVEKIT_E2EE_SECRET_FILE: writeTempFile('e2ee', secrets.e2eeSecret),
+    PSEUDONYM_PEPPER_FILE: writeTempFile('pepper', randomBytes(36).toString('base64url')),
   });
   handlers.playback = (await import('../../lambda/handlers/playback-tokens')).handler;
   handlers.turn = (await import('../../lambda/handlers/turn-credentials')).handler;

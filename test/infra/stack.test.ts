@@ -202,7 +202,7 @@ describe('the HTTP API', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
       CorsConfiguration: {
         AllowOrigins: ['https://watch.example.com'],
-        AllowMethods: ['POST'],
+        AllowMethods: ['GET', 'POST'], // GET: the public JWKS
         AllowHeaders: ['authorization', 'content-type'],
         ExposeHeaders: ['retry-after'],
         MaxAge: 3600,
