@@ -62,11 +62,13 @@ export class ChannelRegistry {
         maxAgeMs: config.secrets.maxAgeSeconds * 1000,
         maxStaleMs: config.secrets.maxStaleSeconds * 1000,
         now: opts.now,
-        onRefreshError: (err, staleForMs) =>
+        onRefreshError: (err, staleForMs) => {
+          if (staleForMs < config.secrets.maxStaleSeconds * 1000) lookupFailed('ivs', 'ListChannels', { stale: true });
           logger.warn('channel discovery refresh failed; serving the cached channel list', {
             staleForSeconds: Math.max(0, Math.round(staleForMs / 1000)),
             error: errorSummary(err),
-          }),
+          });
+        },
       });
     }
   }
@@ -79,6 +81,7 @@ export class ChannelRegistry {
     try {
       index = await this.discovered.get();
     } catch (err) {
+      lookupFailed('ivs', 'ListChannels');
       logger.error('channel discovery unavailable', { error: errorSummary(err) });
       throw unavailable('channel_unavailable', 'Channels cannot be looked up right now; try again shortly.', RETRY_AFTER_SECONDS);
     }
