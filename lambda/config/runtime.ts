@@ -16,7 +16,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { z } from './zod';
+import * as z from './zod';
 import { parseConfig, type TokenVendingConfig } from './schema';
 import type { SecretSource } from '../secrets/sources';
 

@@ -7,7 +7,7 @@
  * same schema. Pure zod (zod/mini, see ./zod.ts: the functions import this file, and full zod
  * would cost them ~25 ms of cold start): nothing here may import aws-cdk-lib.
  */
-import { z } from './zod';
+import * as z from './zod';
 import { ORIGIN_PATTERN } from '../http/origin';
 
 export const RESOLUTIONS = ['SD', 'HD', 'FULL_HD'] as const;

@@ -5,7 +5,7 @@
  * key pairs this secret imported.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { z } from '../config/zod';
+import * as z from '../config/zod';
 import { ensureManagedKey, removeKeyPairs } from '../keys/lifecycle';
 
 const properties = z.object({

@@ -4,7 +4,7 @@
  * viewer id is derived here exactly as the playback route derives `aws:viewer-id`.
  */
 import { ThrottlingException } from '@aws-sdk/client-ivs';
-import { z } from '../config/zod';
+import * as z from '../config/zod';
 import { runtimeConfig } from '../config/runtime';
 import { callerFromEvent } from '../http/caller';
 import { entitlementOf } from '../http/entitlements';

@@ -2,7 +2,7 @@
  * Request bodies: size, media type, JSON syntax and the route's zod schema, each refused with
  * its own 4xx problem that says what was wrong.
  */
-import type { z } from '../config/zod';
+import type * as z from '../config/zod';
 import { badRequest, payloadTooLarge, unsupportedMediaType } from './problem';
 import type { HttpEvent } from './handler';
 

@@ -3,7 +3,7 @@
  * zod/mini (lambda/config/zod.ts): same validation and messages as full zod, a fraction of
  * the cold start; `z.toJSONSchema` emits JSON Schema from these as from full zod schemas.
  */
-import { z } from '../config/zod';
+import * as z from '../config/zod';
 import { resolutionSchema } from '../config/schema';
 
 export const playbackTokenRequest = z.strictObject({

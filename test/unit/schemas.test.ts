@@ -1,7 +1,7 @@
 import { toJSONSchema } from 'zod/v4/core';
 import { describe, expect, it } from 'vitest';
 import { configSchema, parseConfig } from '../../lambda/config/schema';
-import { z } from '../../lambda/config/zod';
+import * as z from '../../lambda/config/zod';
 import { playbackTokenRequest, roomTokenRequest, turnCredentialsRequest } from '../../lambda/http/schemas';
 
 describe('the zod/mini schemas', () => {
