@@ -4,7 +4,7 @@
  * viewer id is derived here exactly as the playback route derives `aws:viewer-id`.
  */
 import { ThrottlingException } from '@aws-sdk/client-ivs';
-import { z } from 'zod';
+import * as z from '../config/zod';
 import { runtimeConfig } from '../config/runtime';
 import { callerFromEvent } from '../http/caller';
 import { entitlementOf } from '../http/entitlements';
@@ -20,11 +20,11 @@ import { RETRY_AFTER_SECONDS } from '../secrets/store';
 
 const viewerRevocationRequest = z.strictObject({
   /** A channel id (configured or discovered), or its ARN. */
-  channel: z.string().min(1).max(256),
+  channel: z.string().check(z.minLength(1), z.maxLength(256)),
   /** The user's `sub` at their identity provider (what the playback route saw). */
-  subject: z.string().min(1).max(512),
+  subject: z.string().check(z.minLength(1), z.maxLength(512)),
   /** Their `iss`; default: the same issuer as the caller's. */
-  issuer: z.string().min(1).max(512).optional(),
+  issuer: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
 });
 
 export const handler = httpHandler('POST /v1/viewer-revocations', async (event) => {
