@@ -17,6 +17,11 @@ import { CONFIG_ASSET_FILE } from '../lambda/config/runtime';
 export interface TokenFunctionProps {
   /** File under lambda/handlers/, without `.ts`. */
   readonly handler: string;
+  /**
+   * Another entry file (absolute path) instead of lambda/handlers/<handler>.ts: the bench's
+   * baseline functions, so that they are bundled exactly as ours are (test/bench/cold-start.ts).
+   */
+  readonly entry?: string;
   readonly description: string;
   readonly environment?: Record<string, string>;
   readonly logRetention?: RetentionDays;
@@ -49,7 +54,7 @@ export class TokenFunction extends Construct {
     this.logGroup.grantWrite(this.role);
 
     this.fn = new NodejsFunction(this, 'Function', {
-      entry: fileURLToPath(new URL(`../lambda/handlers/${props.handler}.ts`, import.meta.url)),
+      entry: props.entry ?? fileURLToPath(new URL(`../lambda/handlers/${props.handler}.ts`, import.meta.url)),
       handler: 'handler',
       description: props.description,
       runtime: Runtime.NODEJS_24_X,
