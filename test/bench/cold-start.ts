@@ -59,6 +59,7 @@ export const COLD_EVENTS: Record<string, unknown> = {
   'room-tokens': httpEvent('POST', '/v1/room-tokens', { room_name: 'demo' }),
   'not-found': { ...httpEvent('GET', '/v1/nothing-here'), routeKey: '$default' },
   'baseline:naive': httpEvent('POST', '/v1/playback-tokens', { channel: 'demo' }),
+  'baseline:naive-default': httpEvent('POST', '/v1/playback-tokens', { channel: 'demo' }),
   'baseline:empty': httpEvent('POST', '/v1/playback-tokens', { channel: 'demo' }),
 };
 
@@ -88,7 +89,10 @@ export async function coldBench(opts: { edge?: boolean } = {}) {
   const stack = new TokenVendingStack(app, 'ColdBench', { config });
   const baselines = new Stack(app, 'ColdBaselines');
   const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
-  const naive = new TokenFunction(baselines, 'Naive', { handler: 'naive', entry: here('./baselines/naive-playback.ts'), description: 'bench baseline: the IVS blog function' });
+  // Bundled the same way as our request-path functions (SDK inside, lib/token-vending-api.ts),
+  // and as NodejsFunction deploys it by default (the runtime's SDK).
+  const naive = new TokenFunction(baselines, 'Naive', { handler: 'naive', entry: here('./baselines/naive-playback.ts'), description: 'bench baseline: the IVS blog function', bundleAwsSdk: true });
+  const naiveDefault = new TokenFunction(baselines, 'NaiveDefault', { handler: 'naive', entry: here('./baselines/naive-playback.ts'), description: 'bench baseline: the IVS blog function, SDK from the runtime' });
   const empty = new TokenFunction(baselines, 'Empty', { handler: 'empty', entry: here('./baselines/empty.ts'), description: 'bench baseline: an empty handler' });
   app.synth();
 
@@ -105,7 +109,11 @@ export async function coldBench(opts: { edge?: boolean } = {}) {
     .filter((n) => !n.startsWith('baseline:'))
     .map((n) => targetOf(n, stack, stack.api.functions[n]!.fn, opts.edge ? { EDGE_ORIGIN_SECRET_ID: arn('created-EDGE_ORIGIN_SECRET_ID') } : {}));
   const naiveEnv = { PLAYBACK_KEY_SECRET_ID: arn('playback'), CHANNEL_ARN, PLAYBACK_URL };
-  targets.push(targetOf('baseline:naive', baselines, naive.fn, naiveEnv), targetOf('baseline:empty', baselines, empty.fn));
+  targets.push(
+    targetOf('baseline:naive', baselines, naive.fn, naiveEnv),
+    targetOf('baseline:naive-default', baselines, naiveDefault.fn, naiveEnv),
+    targetOf('baseline:empty', baselines, empty.fn),
+  );
 
   const run = (t: ColdTarget, invocations = 1) => coldStart(t, sm.url, invocations);
   return {

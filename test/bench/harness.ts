@@ -85,8 +85,9 @@ export function throughputRow(subject: BenchResult, baseline: BenchResult, min: 
 }
 
 /** A cost row (time, size): the subject may cost at most `max` times the baseline. */
-export function costRow(name: string, value: number, unit: string, baseline: { name: string; value: number }, max: number): Row {
-  const ratio = value / baseline.value;
+export function costRow(name: string, value: number, unit: string, baseline: { name: string; value: number }, max: number, pairedRatio?: number): Row {
+  // A paired ratio (median of per-round ratios) when the caller has one; else value / baseline.
+  const ratio = pairedRatio ?? value / baseline.value;
   return {
     name,
     value: round(value),

@@ -148,6 +148,11 @@ for (let r = 0; r < COLD_ROUNDS; r++) {
 }
 const coldMs = (name: string) => median(coldSamples.get(name)!.map((s) => s.wallMs));
 const naiveMs = coldMs('baseline:naive');
+const naiveDefaultMs = coldMs('baseline:naive-default');
+/** Median over rounds of subject / baseline in the same round (adjacent in time: robust to a busy machine). */
+const coldRatio = (name: string, base: string) =>
+  median(coldSamples.get(name)!.map((s, i) => s.wallMs / coldSamples.get(base)![i]!.wallMs));
+const coldCpu = (name: string) => median(coldSamples.get(name)!.map((s) => s.cpuMs));
 const emptyMs = coldMs('baseline:empty');
 progress('cold starts measured');
 
@@ -195,9 +200,16 @@ const rows: Row[] = [
   reportedRow('first request, 1 channel (config read + validate + index, key load)', oneChannel.firstMs, 'ms'),
   reportedRow(`first request, 10,000 channels (${(scaleConfig(10_000).length / 1e6).toFixed(1)} MB of config)`, manyChannels.firstMs, 'ms'),
   ...FUNCTIONS.flatMap((fn) => [
-    costRow(`cold start: ${fn} (new process, import, first response)`, coldMs(fn), 'ms', { name: 'the IVS blog function (SDK v3 + jsonwebtoken with the PEM)', value: naiveMs }, 1.1),
-    costRow(`cold start: ${fn} (new process, import, first response)`, coldMs(fn), 'ms', { name: 'an empty handler', value: emptyMs }, 2.5),
+    costRow(`cold start: ${fn} (new process, import, first response)`, coldMs(fn), 'ms', { name: 'the IVS blog function (SDK v3 + jsonwebtoken with the PEM), bundled the same way', value: naiveMs }, 1.1, coldRatio(fn, 'baseline:naive')),
+    costRow(`cold start: ${fn} (new process, import, first response)`, coldMs(fn), 'ms', { name: 'an empty handler', value: emptyMs }, 2.5, coldRatio(fn, 'baseline:empty')),
+    reportedRow(`cold start: ${fn}, CPU time of the new process at the first response`, coldCpu(fn), 'ms'),
   ]),
+  {
+    ...costRow('cold start: playback-tokens (new process, import, first response)', coldMs('playback-tokens'), 'ms', { name: 'the IVS blog function as NodejsFunction deploys it by default (the runtime\'s SDK)', value: naiveDefaultMs }, 1.1, coldRatio('playback-tokens', 'baseline:naive-default')),
+  },
+  reportedRow('cold start: the IVS blog function bundled the same way, CPU time at the first response', coldCpu('baseline:naive'), 'ms'),
+  reportedRow('cold start: the IVS blog function with the runtime\'s SDK, CPU time at the first response', coldCpu('baseline:naive-default'), 'ms'),
+  reportedRow('cold start: an empty handler, CPU time at the first response', coldCpu('baseline:empty'), 'ms'),
   ...cold.targets.map((t) => reportedRow(`bundle size: ${t.name}`, t.bytes / 1024, 'KB')),
   throughputRow({ name: 'local server over HTTP, 32 connections', nsPerOp: 1e9 / httpRps, opsPerSec: httpRps }, rawRate, 0.75),
   reportedRow('local server over HTTP, 32 connections: p99 latency', median(loads.map((l) => l.p99Ms)), 'ms'),
