@@ -65,12 +65,16 @@ describe('roomTokenClaims', () => {
   });
   it('signs HS256 so that LiveKit\'s TokenVerifier accepts it, and refuses a wrong secret', async () => {
     const secret = 'a'.repeat(40);
-    const token = signRoomToken(roomTokenClaims({ ...base, now: new Date(), policy: speakers }), createSecretKey(Buffer.from(secret)));
+    const claims0 = roomTokenClaims({ ...base, now: new Date(), policy: speakers });
+    const token = signRoomToken(claims0, createSecretKey(Buffer.from(secret)));
     const claims = await new TokenVerifier('APIkey', secret).verify(token);
     expect(claims.video?.room).toBe('stage-1');
     await expect(new TokenVerifier('APIkey', 'b'.repeat(40)).verify(token)).rejects.toThrow();
     await expect(new TokenVerifier('OtherKey', secret).verify(token)).rejects.toThrow();
-    await expect(jwtVerify(token, new TextEncoder().encode(secret), { algorithms: ['HS256'] })).resolves.toBeTruthy();
+    // Exactly our claims (no iat from jsonwebtoken's clock) under exactly this header.
+    const { payload, protectedHeader } = await jwtVerify(token, new TextEncoder().encode(secret), { algorithms: ['HS256'] });
+    expect(protectedHeader).toEqual({ alg: 'HS256', typ: 'JWT' });
+    expect(payload).toEqual(claims0);
   });
 });
 
