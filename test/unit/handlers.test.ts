@@ -7,6 +7,7 @@
  */
 import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
+import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { TokenVerifier } from 'livekit-server-sdk';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { HttpEvent, HttpResult } from '../../lambda/http/handler';
@@ -235,5 +236,101 @@ describe('HMAC-signed requests, authorizer and handler together', () => {
     const res = await h.turn(event(body, { lambda: hmacContext(sha(body)) }));
     expect(res.statusCode).toBe(200);
     expect(bodyOf(res).ttl).toBe(60);
+  });
+});
+
+describe('playback tokens, in-process', () => {
+  const verify = async (token: string) => (await jwtVerify(token, playbackKeys.publicKey, { algorithms: ['ES384'] })).payload;
+
+  it('sign an ES384 token for the configured channel, with the page\'s own origin, and put it on the playback URL', async () => {
+    const h = await handlers({});
+    const before = Math.floor(Date.now() / 1000);
+    const res = await h.playback(event({ channel: 'demo' }, { headers: { origin: 'https://App.Example.com' } }));
+    expect(res.statusCode).toBe(200);
+    expect(res.headers).toEqual({ 'content-type': 'application/json', 'cache-control': 'no-store' });
+    const b = bodyOf(res);
+    expect(decodeProtectedHeader(b.token)).toEqual({ alg: 'ES384', typ: 'JWT' });
+    const claims = await verify(b.token);
+    expect(claims).toEqual({ 'aws:channel-arn': CHANNEL_ARN, 'aws:access-control-allow-origin': 'https://app.example.com', exp: claims.exp });
+    expect(claims.exp).toBeGreaterThanOrEqual(before + 300);
+    expect(claims.exp).toBeLessThanOrEqual(before + 301);
+    expect(b).toEqual({ token: b.token, expiresAt: new Date(claims.exp! * 1000).toISOString(), playbackUrl: `${PLAYBACK_URL}?token=${b.token}`, channelArn: CHANNEL_ARN });
+  });
+
+  it('give a backend (no Origin) the whole allow-list as the origin claim, wildcards included', async () => {
+    const h = await handlers({});
+    const claims = await verify(bodyOf(await h.playback(event({ channel: CHANNEL_ARN }))).token);
+    expect(claims['aws:access-control-allow-origin']).toBe('https://app.example.com,https://*.example.org');
+  });
+
+  it('are refused to a page on an origin not allowed, and for a channel not configured', async () => {
+    const h = await handlers({});
+    const evil = await h.playback(event({ channel: 'demo' }, { headers: { origin: 'https://evil.example.com' } }));
+    expect([evil.statusCode, bodyOf(evil).code]).toEqual([403, 'origin_not_allowed']);
+    const other = await h.playback(event({ channel: 'arn:aws:ivs:us-east-1:123456789012:channel/Other' }));
+    expect([other.statusCode, bodyOf(other).code]).toEqual([403, 'not_entitled']);
+  });
+
+  it('cap the resolution at the entitlement: less may be asked for, more is 403', async () => {
+    const config = { ...baseConfig, entitlements: [{ name: 'hd', channels: ['demo'], maximumResolution: 'HD' }] };
+    const h = await handlers({}, config);
+    expect((await verify(bodyOf(await h.playback(event({ channel: 'demo' }))).token))['aws:maximum-resolution']).toBe('HD');
+    expect((await verify(bodyOf(await h.playback(event({ channel: 'demo', maximumResolution: 'SD' }))).token))['aws:maximum-resolution']).toBe('SD');
+    const more = await h.playback(event({ channel: 'demo', maximumResolution: 'FULL_HD' }));
+    expect([more.statusCode, bodyOf(more).code]).toEqual([403, 'resolution_not_allowed']);
+  });
+
+  it('with viewer ids on, carry the caller\'s pseudonym (derived with the pepper) and live at most 600 s', async () => {
+    const config = { ...baseConfig, playback: { viewerId: true, ttlSeconds: { default: 600, min: 30, max: 3600 } } };
+    const h = await handlers({}, config);
+    const before = Math.floor(Date.now() / 1000);
+    const claims = await verify(bodyOf(await h.playback(event({ channel: 'demo' }))).token);
+    const expected = createHmac('sha256', PEPPER).update('token-vending/ivs-viewer\0https://idp.example.com\0alice').digest('base64url').slice(0, 32);
+    expect(claims['aws:viewer-id']).toBe(expected);
+    expect(claims.exp).toBeLessThanOrEqual(before + 601);
+    expect(claims.exp).toBeGreaterThanOrEqual(before + 600);
+    const tooLong = await h.playback(event({ channel: 'demo', ttlSeconds: 601 }));
+    expect([tooLong.statusCode, bodyOf(tooLong).code]).toEqual([400, 'ttl_out_of_range']);
+  });
+
+  it('mark a single-use token with a fresh UUID', async () => {
+    const h = await handlers({});
+    const a = await verify(bodyOf(await h.playback(event({ channel: 'demo', singleUse: true }))).token);
+    const b = await verify(bodyOf(await h.playback(event({ channel: 'demo', singleUse: true }))).token);
+    expect(a['aws:single-use-uuid']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(a['aws:single-use-uuid']).not.toBe(b['aws:single-use-uuid']);
+    expect(await verify(bodyOf(await h.playback(event({ channel: 'demo' }))).token)).not.toHaveProperty('aws:single-use-uuid');
+  });
+
+  it('are 401 for a request without a caller', async () => {
+    const h = await handlers({});
+    const e = event({ channel: 'demo' });
+    (e.requestContext as { authorizer?: unknown }).authorizer = undefined;
+    const res = await h.playback(e);
+    expect([res.statusCode, bodyOf(res).code]).toEqual([401, 'unauthenticated']);
+  });
+});
+
+describe('TURN credentials, in-process', () => {
+  it('use the caller\'s pseudonym as user, the requested TTL, and the configured URIs', async () => {
+    const h = await handlers({ TURN_STATIC_AUTH_SECRET: 'turn-secret' });
+    const before = Math.floor(Date.now() / 1000);
+    const c = bodyOf(await h.turn(event({ ttlSeconds: 120 })));
+    const [expiry, user] = c.username.split(':');
+    expect(user).toBe(createHmac('sha256', PEPPER).update('token-vending/turn-user\0https://idp.example.com\0alice').digest('base64url').slice(0, 22));
+    expect(Number(expiry)).toBeGreaterThanOrEqual(before + 120);
+    expect(Number(expiry)).toBeLessThanOrEqual(before + 121);
+    expect(c.ttl).toBe(120);
+    expect(c.uris).toEqual(['turn:turn.example.com:3478?transport=udp']);
+  });
+
+  it('are 403 for a caller without the TURN entitlement, and 404 where TURN is not configured', async () => {
+    const noTurn = { ...baseConfig, entitlements: [{ name: 'watch', channels: ['demo'] }] };
+    const h = await handlers({ TURN_STATIC_AUTH_SECRET: 'turn-secret' }, noTurn);
+    const res = await h.turn(event({}));
+    expect([res.statusCode, bodyOf(res).code]).toEqual([403, 'not_entitled']);
+    const { turn: _t, ...unconfigured } = baseConfig;
+    const h2 = await handlers({}, unconfigured);
+    expect((await h2.turn(event({}))).statusCode).toBe(404);
   });
 });
