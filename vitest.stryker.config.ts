@@ -12,6 +12,8 @@ import base from './vitest.config';
 export default defineConfig({
   test: {
     ...base.test,
+    // Instrumented code is several times slower: hang guards (test/unit/room.test.ts) get more room.
+    env: { ...base.test?.env, TEST_HANG_GUARD_MS: '30000' },
     include: [
       'test/unit/**/*.test.ts',
       'test/infra/stack.test.ts',
