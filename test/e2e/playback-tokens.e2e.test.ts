@@ -134,6 +134,8 @@ describe('single-use tokens', () => {
     const b = await verify((await mint({ channel: 'demo', singleUse: true })).json.token);
     expect(a['aws:single-use-uuid']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(a['aws:single-use-uuid']).not.toBe(b['aws:single-use-uuid']);
+    // The default TTL (300 s) is under the 600 s cap, so the token lives exactly that long.
+    expect(a.exp as number).toBeGreaterThanOrEqual(before + 300);
     expect(a.exp as number).toBeLessThanOrEqual(before + 600 + 1);
   });
 
@@ -274,6 +276,7 @@ describe('revocable tokens and strict origins', () => {
     expect(a['aws:viewer-id']).toMatch(/^[A-Za-z0-9_-]{1,40}$/);
     expect(a['aws:viewer-id']).toBe(b['aws:viewer-id']);
     expect(a['aws:viewer-id']).not.toContain('local-dev-user');
+    expect(a.exp as number).toBeGreaterThanOrEqual(before + 600); // the default TTL, at the cap
     expect(a.exp as number).toBeLessThanOrEqual(before + 601);
     const res = await strict.post('/v1/playback-tokens', { channel: 'demo', ttlSeconds: 601 });
     expect(res.status).toBe(400);

@@ -92,11 +92,40 @@ describe.skipIf(!installed)('credentials from the local server against a real co
     const a = await mint(current);
     const b = await mint(next);
     expect(a.password).not.toBe(b.password);
+    expect((await allocate(turn, a.username, a.password)).ok).toBe(true);
     expect((await allocate(turn, b.username, b.password)).ok).toBe(true);
     const c = await mint(foreign);
     const refused = await allocate(turn, c.username, c.password);
     expect(refused.ok).toBe(false);
     expect(refused.code).toBe(255);
+  });
+});
+
+describe.skipIf(!installed)('which secret signs during a rotation, against a coturn that knows only one', () => {
+  // The test above runs one coturn that knows both secrets: it cannot tell which one signed.
+  // Here each coturn knows a single secret, so only the one that signed accepts.
+  let onlyFirst: TurnServer;
+  let onlySecond: TurnServer;
+  let server: LocalServer; // secrets: [secret1 (signs), secret2 (staged)]
+  beforeAll(async () => {
+    [onlyFirst, onlySecond] = await Promise.all([startTurnServer([secret1]), startTurnServer([secret2])]);
+    const config = writeTempFile('config.json', JSON.stringify(configWith(onlyFirst.port)));
+    server = await startLocalServer({ CONFIG_FILE: config, TURN_STATIC_AUTH_SECRET: JSON.stringify({ secrets: [secret1, secret2] }) });
+  });
+  afterAll(async () => {
+    await Promise.all([server, onlyFirst, onlySecond].map((s) => s?.stop()));
+  });
+
+  it('signs with the first secret of the list: its coturn allocates, the staged secret\'s coturn refuses', async () => {
+    const res = await server.post('/v1/turn-credentials', {});
+    expect(res.status).toBe(200);
+    const creds = await jsonOf(res);
+    const accepted = await allocate(onlyFirst, creds.username, creds.password);
+    expect(accepted.ok, accepted.output.slice(-2000)).toBe(true);
+    const refused = await allocate(onlySecond, creds.username, creds.password);
+    expect(refused.ok).toBe(false);
+    expect(refused.code).toBe(255);
+    expect(refused.output).toMatch(/Cannot complete Allocation/);
   });
 });
 

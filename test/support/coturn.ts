@@ -60,8 +60,15 @@ export async function startTurnServer(secrets: string[]): Promise<TurnServer> {
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  for (let i = 0; i < 100 && !(await canConnect(port)); i++) {
-    if (child.exitCode !== null) throw new Error(`turnserver exited:\n${out}`);
+  // Wait until it accepts connections; give up loudly. A helper that merely stopped waiting
+  // would let a test that expects a refused allocation pass against a server that never ran.
+  const deadline = Date.now() + 15_000;
+  while (!(await canConnect(port))) {
+    if (child.exitCode !== null) throw new Error(`turnserver exited (${child.exitCode}):\n${out}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`turnserver did not listen on 127.0.0.1:${port} within 15 s:\n${out}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
