@@ -11,9 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpHandler } from '../../lambda/http/handler';
 import { apiGatewayEvent } from '../../lambda/local/event';
 import { flattenClaims } from '../../lambda/local/authorizers';
+import { FAKE_AWS_ENV } from '../support/fake-aws';
+import { fakeIvsKeys, type FakeIvsKeys } from '../support/fake-ivs-keys';
 import {
   anyRequest,
+  checkJwks,
   checkResponse,
+  checkRevocation,
+  revocationRequest,
   FUZZ_CONFIG,
   FUZZ_SEED,
   fuzzParams,
@@ -28,13 +33,15 @@ import { writeTempFile } from '../support/local-server';
 
 const CASES_PER_ROUTE = Number(process.env.FUZZ_CASES ?? 10_000);
 const secrets = fuzzSecrets();
-const handlers = {} as Record<Route | '$default', HttpHandler>;
+const handlers = {} as Record<Route | '$default' | 'revocation' | 'jwks', HttpHandler>;
+let ivs: FakeIvsKeys;
 
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
 beforeAll(async () => {
   process.on('unhandledRejection', onUnhandled);
+  ivs = await fakeIvsKeys(); // StartViewerSessionRevocation, through the real IVS SDK
   // What the stack (or bin/serve.ts) hands the functions, read once by lambda/config/runtime.ts.
   Object.assign(process.env, {
     TOKEN_VENDING_CONFIG: JSON.stringify(FUZZ_CONFIG),
@@ -44,14 +51,19 @@ beforeAll(async () => {
     LIVEKIT_API_SECRET: secrets.livekitSecret,
     LIVEKIT_E2EE_SECRET_FILE: writeTempFile('e2ee', secrets.e2eeSecret),
     PSEUDONYM_PEPPER_FILE: writeTempFile('pepper', randomBytes(36).toString('base64url')),
+    ...FAKE_AWS_ENV,
+    AWS_ENDPOINT_URL_IVS: ivs.url,
   });
   handlers.playback = (await import('../../lambda/handlers/playback-tokens')).handler;
   handlers.turn = (await import('../../lambda/handlers/turn-credentials')).handler;
   handlers.room = (await import('../../lambda/handlers/room-tokens')).handler;
   handlers.$default = (await import('../../lambda/handlers/not-found')).handler;
+  handlers.revocation = (await import('../../lambda/handlers/viewer-revocations')).handler;
+  handlers.jwks = (await import('../../lambda/handlers/jwks')).handler;
   console.log(`fast-check seed ${FUZZ_SEED} (replay: FUZZ_SEED=${FUZZ_SEED})`);
 });
-afterAll(() => {
+afterAll(async () => {
+  await ivs?.close();
   process.off('unhandledRejection', onUnhandled);
   expect(unhandled).toEqual([]);
 });
@@ -115,4 +127,34 @@ describe('fuzzing the $default handler', () => {
     );
     expect([...seen.get('$default')!.keys()].sort()).toEqual(['204', '404 not_found', '405 method_not_allowed']);
   }, 120_000);
+});
+
+describe('fuzzing the key-lifecycle routes', () => {
+  it(`viewer revocations: ${CASES_PER_ROUTE} requests; only moderators revoke, on their channels, by pseudonym`, async () => {
+    await fc.assert(
+      fc.asyncProperty(revocationRequest(), async (req) => {
+        const before = ivs.revocations.length;
+        const result = await handlers.revocation(eventFor(req, 'POST /v1/viewer-revocations'));
+        tally('revocation', result.statusCode ?? 200, result.body ?? '');
+        const calls = ivs.revocations.slice(before);
+        if (calls.length > 1) throw new Error(`${calls.length} IVS calls for one request`);
+        checkRevocation(req, { status: result.statusCode ?? 200, headers: (result.headers ?? {}) as Record<string, string>, body: result.body ?? '' }, calls[0]);
+      }),
+      fuzzParams(CASES_PER_ROUTE),
+    );
+    const answers = [...seen.get('revocation')!].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k}: ${n}`);
+    console.log(`fuzz revocation: ${CASES_PER_ROUTE} cases; ${answers.join(', ')}`);
+    expect(seen.get('revocation')!.get('202')).toBeGreaterThan(CASES_PER_ROUTE / 10);
+  }, 300_000);
+
+  it(`JWKS: ${CASES_PER_ROUTE} requests with any method, headers, body and claims get the one public key`, async () => {
+    const req = fc.tuple(anyRequest('playback'), fc.constantFrom('GET', 'HEAD', 'POST'), fc.webQueryParameters()).map(([r, method, q]) => ({ ...r, method, path: `/.well-known/jwks.json${q ? `?${q}` : ''}` }));
+    await fc.assert(
+      fc.asyncProperty(req, async (r) => {
+        const result = await handlers.jwks(eventFor(r, 'GET /.well-known/jwks.json'));
+        await checkJwks({ status: result.statusCode ?? 200, headers: (result.headers ?? {}) as Record<string, string>, body: result.body ?? '' }, secrets);
+      }),
+      fuzzParams(CASES_PER_ROUTE),
+    );
+  }, 300_000);
 });

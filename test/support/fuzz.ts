@@ -14,7 +14,7 @@
 import { strict as assert } from 'node:assert';
 import { createHmac, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import fc from 'fast-check';
-import { decodeProtectedHeader, jwtVerify } from 'jose';
+import { calculateJwkThumbprint, decodeProtectedHeader, exportJWK, jwtVerify } from 'jose';
 import { TokenVerifier } from 'livekit-server-sdk';
 
 /** Fixed in CI (reproducible); otherwise random and printed, and FUZZ_SEED=<n> replays a run. */
@@ -54,6 +54,7 @@ export const FUZZ_CONFIG = {
   entitlements: [
     { name: 'everyone', channels: ['news'], maximumResolution: 'HD', turn: true, roomPolicies: ['lobby'] },
     { name: 'subscribers', when: { claim: 'cognito:groups', anyOf: ['subscribers'] }, channels: ['*'], roomPolicies: ['class'] },
+    { name: 'moderators', when: { claim: 'cognito:groups', anyOf: ['moderators'] }, channels: ['news', 'sports'], revokeViewers: true },
   ],
 };
 
@@ -328,20 +329,26 @@ const PROBLEM_KEYS = new Set(['type', 'title', 'status', 'detail', 'code', 'erro
 // node:assert, not vitest's expect, in these hot paths: ~20x cheaper per check, and the
 // fuzz runs tens of thousands of them. A failure still fails the property (and the test).
 
+/** A refusal: problem+json with a known code for its status, no token, and never for a valid request. */
+function checkProblem(req: FuzzRequest, res: FuzzResponse, ctx: string): void {
+  assert.ok(res.status >= 300 && res.status < 500, `status out of range: ${ctx}`);
+  assert.equal(res.headers['content-type'], 'application/problem+json', ctx);
+  assert.doesNotMatch(res.body, JWT, ctx);
+  const problem = JSON.parse(res.body) as Record<string, unknown>;
+  assert.ok(Object.keys(problem).every((k) => PROBLEM_KEYS.has(k)), `unexpected problem member: ${ctx}`);
+  assert.equal(problem.status, res.status, ctx);
+  assert.ok(PROBLEM_CODES[String(problem.code)]?.includes(res.status), `unknown code for this status: ${ctx}`);
+  assert.equal(problem.type, `urn:token-vending:problem:${String(problem.code)}`, ctx);
+  assert.equal(typeof problem.detail, 'string', ctx);
+  assert.ok(!req.valid, `a valid request was refused: ${ctx}`);
+}
+
 /** Throws when a response breaks an invariant. */
 export async function checkResponse(route: Route | '$default', req: FuzzRequest, res: FuzzResponse, secrets: FuzzSecrets): Promise<void> {
   const ctx = `${route} ${res.status} ${res.body.slice(0, 300)}`;
   assert.ok(res.status >= 200 && res.status < 500, `status out of range: ${ctx}`);
   if (res.status >= 300) {
-    assert.equal(res.headers['content-type'], 'application/problem+json', ctx);
-    assert.doesNotMatch(res.body, JWT, ctx);
-    const problem = JSON.parse(res.body) as Record<string, unknown>;
-    assert.ok(Object.keys(problem).every((k) => PROBLEM_KEYS.has(k)), `unexpected problem member: ${ctx}`);
-    assert.equal(problem.status, res.status, ctx);
-    assert.ok(PROBLEM_CODES[String(problem.code)]?.includes(res.status), `unknown code for this status: ${ctx}`);
-    assert.equal(problem.type, `urn:token-vending:problem:${String(problem.code)}`, ctx);
-    assert.equal(typeof problem.detail, 'string', ctx);
-    assert.ok(!req.valid, `a valid request was refused: ${ctx}`);
+    checkProblem(req, res, ctx);
     return;
   }
   if (route === '$default' && req.method === 'OPTIONS' && res.status === 204) {
@@ -425,4 +432,87 @@ async function checkRoom(req: FuzzRequest, res: FuzzResponse, out: Record<string
   assert.equal(claims.sub, identity, ctx);
   assert.equal(typeof out.e2ee_key === 'string', !lobby, ctx);
   assert.equal(claims.exp! - claims.nbf!, 900, ctx);
+}
+
+// ---------------------------------------------------------------- the key-lifecycle routes
+
+export const REVOCATION_PATH = '/v1/viewer-revocations';
+
+/** Moderators may revoke viewers on news and sports (FUZZ_CONFIG), no one else anywhere. */
+export const isModerator = (claims: Record<string, unknown>): boolean => {
+  const g = claims['cognito:groups'];
+  return Array.isArray(g) ? g.includes('moderators') : g === 'moderators';
+};
+
+/** POST /v1/viewer-revocations: anything, one change from valid, and valid (a moderator naming a user). */
+export function revocationRequest(): fc.Arbitrary<FuzzRequest> {
+  const moderatorClaims = fc
+    .record({ sub: fc.constantFrom('mod-1', 'mod-2'), iss: fc.constantFrom('https://idp.example.com', 'urn:x'), 'cognito:groups': fc.oneof(fc.constant(['moderators']), fc.constant('moderators'), groups) })
+    .map((c): Record<string, unknown> => c);
+  const body = fc
+    .record(
+      {
+        channel: fieldValue(channelArg),
+        subject: fieldValue(fc.oneof(fc.constantFrom('user-1', 'alice@example.com'), fc.string({ minLength: 1, maxLength: 60 }))),
+        issuer: fieldValue(fc.constantFrom('https://idp.example.com', 'urn:x', 'https://other.example')),
+      },
+      { requiredKeys: [] },
+    )
+    .map((o) => o as Record<string, unknown>);
+  const valid = fc
+    .record({
+      body: fc.record(
+        { channel: fc.constantFrom('news', 'sports', CHANNELS.news), subject: fc.string({ minLength: 1, maxLength: 100 }), issuer: fc.constantFrom('https://idp.example.com', 'urn:x') },
+        { requiredKeys: ['channel', 'subject'] },
+      ),
+      claims: moderatorClaims.map((c) => ({ ...c, 'cognito:groups': ['moderators'] })),
+    })
+    .map(({ body: b, claims: c }): FuzzRequest => ({
+      method: 'POST', path: REVOCATION_PATH, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(b)), sent: b, claims: c, valid: true,
+    }));
+  const any = fc
+    .record({ b: fc.oneof({ weight: 4, arbitrary: body.map((o) => ({ body: Buffer.from(JSON.stringify(o)), sent: o as unknown })) }, { weight: 1, arbitrary: bodyBytes('playback') }), type: contentType, origin, claims: fc.oneof(claims, moderatorClaims) })
+    .map(({ b, type, origin: o, claims: c }): FuzzRequest => {
+      const headers: Record<string, string> = {};
+      if (type !== undefined) headers['content-type'] = type;
+      if (o !== undefined) headers.origin = o;
+      return { method: 'POST', path: REVOCATION_PATH, headers, body: b.body, sent: b.sent, claims: c, valid: false };
+    });
+  return fc.oneof({ weight: 3, arbitrary: any }, { weight: 1, arbitrary: valid });
+}
+
+/** Throws when a revocation answer breaks an invariant; `revoked` is what the loopback IVS received for it, if anything. */
+export function checkRevocation(req: FuzzRequest, res: FuzzResponse, revoked: { channelArn: string; viewerId: string } | undefined): void {
+  const ctx = `revocation ${res.status} ${res.body.slice(0, 300)}`;
+  if (res.status >= 300) {
+    checkProblem(req, res, ctx);
+    assert.equal(revoked, undefined, `IVS was called for a refused request: ${ctx}`);
+    return;
+  }
+  const sent = req.sent as Record<string, unknown>;
+  assert.equal(res.status, 202, ctx);
+  assert.ok(isModerator(req.claims), `revocation by a caller without revokeViewers: ${ctx}`);
+  const out = JSON.parse(res.body) as Record<string, unknown>;
+  const arn = Object.entries(CHANNELS).find(([id, a]) => sent.channel === id || sent.channel === a)?.[1];
+  assert.ok(arn === CHANNELS.news || arn === CHANNELS.sports, `a channel outside the moderator's entitlement: ${ctx}`);
+  assert.deepEqual(out, { channelArn: arn, status: 'revocation started' }, ctx);
+  assert.ok(revoked, `202 without an IVS call: ${ctx}`);
+  assert.equal(revoked.channelArn, arn, ctx);
+  assert.match(revoked.viewerId, /^[A-Za-z0-9_-]{1,40}$/, ctx);
+  assert.notEqual(revoked.viewerId, sent.subject, `raw subject sent to IVS: ${ctx}`);
+}
+
+/** GET /.well-known/jwks.json: always the one public key, never a private member, whatever the request. */
+export async function checkJwks(res: FuzzResponse, secrets: FuzzSecrets): Promise<void> {
+  const ctx = `jwks ${res.status} ${res.body.slice(0, 300)}`;
+  assert.equal(res.status, 200, ctx);
+  assert.equal(res.headers['content-type'], 'application/jwk-set+json', ctx);
+  assert.match(String(res.headers['cache-control']), /^public, max-age=\d+$/, ctx);
+  const { keys } = JSON.parse(res.body) as { keys: Record<string, unknown>[] };
+  const expected = await exportJWK(secrets.playbackPublicKey);
+  assert.equal(keys.length, 1, ctx);
+  const [key] = keys;
+  assert.ok(!('d' in key!), `private key material in the JWKS: ${ctx}`);
+  assert.deepEqual({ kty: key!.kty, crv: key!.crv, x: key!.x, y: key!.y }, { kty: 'EC', crv: 'P-384', x: expected.x, y: expected.y }, ctx);
+  assert.equal(key!.kid, await calculateJwkThumbprint(expected), ctx);
 }
