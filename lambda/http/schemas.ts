@@ -1,6 +1,6 @@
 /** Request bodies of the v1 routes (DESIGN.md §3). Unknown fields are refused, not ignored. */
 import { z } from 'zod';
-import { resolutionSchema } from '../config/schema';
+import { AGENT_NAME, resolutionSchema } from '../config/schema';
 
 export const playbackTokenRequest = z.strictObject({
   /** A configured channel id, or that channel's ARN. */
@@ -41,5 +41,24 @@ export const roomTokenRequest = z.strictObject({
     .record(printable(64).min(1), z.string().max(512))
     .refine((a) => Object.keys(a).length <= 16, 'at most 16 attributes')
     .nullish(),
-  room_config: z.record(z.string(), z.unknown()).nullish(),
+  /**
+   * LiveKit's RoomConfiguration with proto field names, as `TokenSource.endpoint` sends it. Only
+   * agent dispatch (`agents[].agent_name`, `metadata`) may be set, and only for agents the room
+   * policy lists; any other field is accepted here and refused with 403 by the handler.
+   */
+  room_config: z
+    .looseObject({
+      agents: z
+        .array(
+          z.looseObject({
+            agent_name: z.string().regex(AGENT_NAME, 'agent_name: 1-128 letters, digits, "_", "-" or "."'),
+            /** Handed to the agent's job as the caller wrote it. */
+            metadata: z.string().max(1024).nullish(),
+          }),
+        )
+        .max(8)
+        .refine((a) => new Set(a.map((d) => d.agent_name)).size === a.length, 'each agent at most once')
+        .nullish(),
+    })
+    .nullish(),
 });
