@@ -4,7 +4,6 @@
  * viewer id is derived here exactly as the playback route derives `aws:viewer-id`.
  */
 import { ThrottlingException } from '@aws-sdk/client-ivs';
-import { z } from 'zod';
 import { runtimeConfig } from '../config/runtime';
 import { callerFromEvent } from '../http/caller';
 import { entitlementOf } from '../http/entitlements';
@@ -12,19 +11,11 @@ import { httpHandler, json } from '../http/handler';
 import { conflict, forbidden, ProblemError, unavailable } from '../http/problem';
 import { viewerIdOf } from '../http/pseudonym';
 import { parseJsonBody } from '../http/request';
+import { viewerRevocationRequest } from '../http/schemas';
 import { runtimeChannels } from '../ivs/channels';
 import { revokeViewer } from '../keys/aws';
 import { errorSummary, logger } from '../logger';
 import { RETRY_AFTER_SECONDS } from '../secrets/store';
-
-const viewerRevocationRequest = z.strictObject({
-  /** A channel id (configured or discovered), or its ARN. */
-  channel: z.string().min(1).max(256),
-  /** The user's `sub` at their identity provider (what the playback route saw). */
-  subject: z.string().min(1).max(512),
-  /** Their `iss`; default: the same issuer as the caller's. */
-  issuer: z.string().min(1).max(512).optional(),
-});
 
 export const handler = httpHandler('POST /v1/viewer-revocations', async (event) => {
   const { config } = runtimeConfig();

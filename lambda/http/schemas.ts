@@ -62,3 +62,13 @@ export const roomTokenRequest = z.strictObject({
     })
     .nullish(),
 });
+
+/** POST /v1/viewer-revocations (admin): whose playback sessions to end, on which channel. */
+export const viewerRevocationRequest = z.strictObject({
+  /** A channel id (configured or discovered), or its ARN. */
+  channel: z.string().min(1).max(256),
+  /** The user's `sub` at their identity provider (what the playback route saw). */
+  subject: z.string().min(1).max(512),
+  /** Their `iss`; default: the same issuer as the caller's. */
+  issuer: z.string().min(1).max(512).optional(),
+});
