@@ -8,6 +8,7 @@ import { entitlementOf } from '../http/entitlements';
 import { httpHandler, json } from '../http/handler';
 import { forbidden, notFound } from '../http/problem';
 import { parseJsonBody } from '../http/request';
+import type { RoomTokenResponse } from '../http/responses';
 import { roomTokenRequest } from '../http/schemas';
 import { LIVEKIT_MIN_SECRET_LENGTH, parseE2eeSecret, parseLiveKitCredentials } from '../secrets/keys';
 import { runtimeSecret } from '../secrets/store';
@@ -59,7 +60,7 @@ export const handler = httpHandler('POST /v1/room-tokens', async (event) => {
     attributes: body.participant_attributes ?? undefined,
     agents: dispatch.agents,
   });
-  const response: Record<string, string> = {
+  const response: RoomTokenResponse = {
     server_url: livekit.url,
     participant_token: signRoomToken(claims, apiSecret),
   };

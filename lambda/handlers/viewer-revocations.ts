@@ -11,6 +11,7 @@ import { httpHandler, json } from '../http/handler';
 import { conflict, forbidden, ProblemError, unavailable } from '../http/problem';
 import { viewerIdOf } from '../http/pseudonym';
 import { parseJsonBody } from '../http/request';
+import type { ViewerRevocationResponse } from '../http/responses';
 import { viewerRevocationRequest } from '../http/schemas';
 import { runtimeChannels } from '../ivs/channels';
 import { revokeViewer } from '../keys/aws';
@@ -43,5 +44,5 @@ export const handler = httpHandler('POST /v1/viewer-revocations', async (event) 
     throw unavailable('ivs_unavailable', 'IVS did not accept the revocation right now; try again shortly.', RETRY_AFTER_SECONDS);
   }
   logger.info('viewer sessions revoked', { channel: channel.id });
-  return json(202, { channelArn: channel.arn, status: 'revocation started' });
+  return json(202, { channelArn: channel.arn, status: 'revocation started' } satisfies ViewerRevocationResponse);
 });

@@ -3,7 +3,8 @@
  * kept equal to the generated one, valid by the OpenAPI 3.1 schema, with problem+json errors
  * and the security schemes on every route.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { build } from 'esbuild';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
 import { openApiDocument, openApiJson } from '../../lambda/http/openapi';
@@ -87,5 +88,18 @@ describe('the response check every e2e test runs (test/support/openapi-conforman
     expect(() => checkResponse('POST', '/v1/playback-tokens', 403, 'text/plain', 'no')).toThrow(/content-type/);
     expect(() => checkResponse('GET', '/nowhere', 200, 'application/json', '{}')).toThrow(/undocumented/);
     expect(() => checkResponse('POST', '/v1/room-tokens', 201, 'application/json', JSON.stringify({ server_url: 'wss://x' }))).toThrow(/RoomToken/);
+  });
+});
+
+describe('the deployed functions', () => {
+  it('import nothing of the OpenAPI document, the response schemas (types only), the local server or the client', async () => {
+    const handlers = readdirSync('lambda/handlers').filter((f) => f.endsWith('.ts'));
+    expect(handlers.length).toBeGreaterThanOrEqual(8);
+    for (const file of handlers) {
+      const out = await build({ entryPoints: [`lambda/handlers/${file}`], bundle: true, packages: 'external', platform: 'node', format: 'esm', write: false, metafile: true, logLevel: 'silent' });
+      const inputs = Object.keys(out.metafile!.inputs);
+      expect(inputs, file).toContain(`lambda/handlers/${file}`);
+      expect(inputs.filter((i) => /http\/(openapi|responses)\.ts$|lambda\/local\/|^client\//.test(i)), file).toEqual([]);
+    }
   });
 });
