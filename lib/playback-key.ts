@@ -102,10 +102,10 @@ export class ManagedPlaybackKey extends Construct {
     });
     schedule.node.addDependency(resource);
 
-    new CfnOutput(stack, 'PlaybackKeyPairArns', { value: resource.getAttString('KeyPairArns'), description: 'IVS playback key pairs of the managed key (one per region)' });
+    new CfnOutput(stack, 'PlaybackKeyPairArns', { value: resource.getAttString('KeyPairArns'), description: 'IVS playback key pairs of the managed key as first deployed (one per region); rotations replace them: see aws ivs list-playback-key-pairs' });
     new CfnOutput(stack, 'PlaybackKeyThumbprint', {
       value: resource.getAttString('Thumbprint'),
-      description: 'RFC 7638 thumbprint of the current playback key: its kid in /.well-known/jwks.json',
+      description: 'RFC 7638 thumbprint of the playback key as deployed (its kid in /.well-known/jwks.json); after a rotation, the JWKS has the current one',
     });
   }
 }

@@ -230,57 +230,55 @@ export class TokenVendingApi extends Construct {
   }
 
   /**
-   * What the playback function may ask IVS (lambda/ivs/): GetChannel for configured channels
-   * without a playbackUrl (each ARN, or their accounts' channels when there are many: an
-   * inline policy holds 10 KB), and with discovery ListChannels plus GetChannel on the
-   * stack's own account and region (a discovered channel's playback URL).
+   * The channels an IVS action may name: each configured ARN (or, when there are many, their
+   * accounts' and regions' channels: an inline policy holds 10 KB), and with discovery also the
+   * stack's own account and region. A configured channel in another region keeps its own
+   * grant: IVS is called in the channel's region.
    */
-  private grantChannelLookups(f: TokenFunction, config: TokenVendingConfig): void {
+  private channelResources(arns: string[], config: TokenVendingConfig): string[] {
     const stack = Stack.of(this);
-    const lookup = config.channels.filter((c) => !c.playbackUrl).map((c) => c.arn);
-    const accountsChannels = (arns: string[]) => [...new Set(arns.map((a) => a.replace(/channel\/[A-Za-z0-9]+$/, 'channel/*')))];
-    const resources = lookup.length > MAX_LISTED_CHANNEL_ARNS ? accountsChannels(lookup) : lookup;
+    const accountsChannels = [...new Set(arns.map((a) => a.replace(/channel\/[A-Za-z0-9]+$/, 'channel/*')))];
+    const resources = arns.length > MAX_LISTED_CHANNEL_ARNS ? accountsChannels : [...arns];
     if (config.channelDiscovery) {
       resources.push(stack.formatArn({ service: 'ivs', resource: 'channel', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME }));
+    }
+    return resources;
+  }
+
+  /**
+   * One IVS statement over channelResources, each wildcard acknowledged to cdk-nag; with
+   * discovery also ListChannels, which the channel registry (lambda/ivs/) needs in every
+   * function that looks channels up.
+   */
+  private grantIvs(f: TokenFunction, config: TokenVendingConfig, action: string, arns: string[], wildcardReason: string): void {
+    const stack = Stack.of(this);
+    const resources = this.channelResources(arns, config);
+    if (config.channelDiscovery) {
       // ListChannels has no resource-level permissions: IAM needs "*" (Service Authorization
       // Reference, Amazon IVS: ListChannels lists no resource type).
       f.role.addToPolicy(new PolicyStatement({ actions: ['ivs:ListChannels'], resources: ['*'] }));
       Validations.of(f.role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'ivs:ListChannels (channel discovery by tag) supports no resource-level permission, so its resource must be "*"; it is read-only and only the playback function has it.',
+        reason: 'ivs:ListChannels (channel discovery by tag, through the channel registry) supports no resource-level permission, so its resource must be "*"; it is read-only and only the functions that look channels up (playback, revocation) have it.',
       });
     }
-    if (resources.length) f.role.addToPolicy(new PolicyStatement({ actions: ['ivs:GetChannel'], resources }));
-    for (const r of resources.filter((a) => typeof a !== 'string' || a.endsWith('/*'))) {
-      Validations.of(f.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${iamFinding(stack, r)}]`,
-        reason: 'ivs:GetChannel (read-only: a channel\'s playback URL and whether it is private) on the channels of one account and region, because discovered channels are not known at deploy time, or too many are configured to list each in a policy.',
-      });
+    if (!resources.length) return;
+    f.role.addToPolicy(new PolicyStatement({ actions: [action], resources }));
+    for (const r of resources.filter((a) => a.endsWith('/*'))) {
+      Validations.of(f.role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${iamFinding(stack, r)}]`, reason: wildcardReason });
     }
   }
 
-  /**
-   * StartViewerSessionRevocation on the configured channels; with discovery, on the stack's
-   * account and region channels, plus ListChannels so that the revocation route finds
-   * discovered channels through the same registry as the playback route.
-   */
+  /** GetChannel for configured channels without a playbackUrl, and for discovered channels. */
+  private grantChannelLookups(f: TokenFunction, config: TokenVendingConfig): void {
+    this.grantIvs(f, config, 'ivs:GetChannel', config.channels.filter((c) => !c.playbackUrl).map((c) => c.arn),
+      'ivs:GetChannel (read-only: a channel\'s playback URL and whether it is private) on the channels of one account and region, because discovered channels are not known at deploy time, or too many are configured to list each in a policy.');
+  }
+
+  /** StartViewerSessionRevocation on the configured channels and, with discovery, the stack's region. */
   private grantRevocations(f: TokenFunction, config: TokenVendingConfig): void {
-    const stack = Stack.of(this);
-    const resources: string[] = config.channels.map((c) => c.arn);
-    if (config.channelDiscovery) {
-      const all = stack.formatArn({ service: 'ivs', resource: 'channel', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
-      resources.splice(0, resources.length, all);
-      f.role.addToPolicy(new PolicyStatement({ actions: ['ivs:ListChannels'], resources: ['*'] }));
-      Validations.of(f.role).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'ivs:ListChannels (finding a discovered channel by tag) supports no resource-level permission, so its resource must be "*"; it is read-only.',
-      });
-      Validations.of(f.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${iamFinding(stack, all)}]`,
-        reason: 'ivs:StartViewerSessionRevocation on the channels of the stack\'s own account and region: discovered channels are not known at deploy time; only holders of revokeViewers reach it.',
-      });
-    }
-    if (resources.length) f.role.addToPolicy(new PolicyStatement({ actions: ['ivs:StartViewerSessionRevocation'], resources }));
+    this.grantIvs(f, config, 'ivs:StartViewerSessionRevocation', config.channels.map((c) => c.arn),
+      'ivs:StartViewerSessionRevocation on the channels of one account and region: discovered channels are not known at deploy time, or too many are configured to list each in a policy; only holders of revokeViewers reach it.');
   }
 
   /** A function for a handler, with exactly its own secrets (GetSecretValue only) in its role and environment. */

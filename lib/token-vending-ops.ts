@@ -125,7 +125,7 @@ export class TokenVendingOps extends Construct {
         alarm('SecretFailures', `At least ${limits.secretFailures} failed secret reads in ${limits.periodMinutes} min`, ours(METRIC.secretFailures), limits.secretFailures, atLeast);
         alarm(
           'IvsLookupFailures',
-          `At least ${limits.ivsLookupFailures} failed IVS GetChannel lookups in ${limits.periodMinutes} min`,
+          `At least ${limits.ivsLookupFailures} failed IVS calls (GetChannel, ListChannels, StartViewerSessionRevocation) in ${limits.periodMinutes} min`,
           ours(METRIC.ivsLookupFailures),
           limits.ivsLookupFailures,
           atLeast,

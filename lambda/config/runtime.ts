@@ -16,14 +16,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from './zod';
 import { parseConfig, type TokenVendingConfig } from './schema';
 import type { SecretSource } from '../secrets/sources';
 
 /** The config file inside every function's asset (beside the bundle). */
 export const CONFIG_ASSET_FILE = 'token-vending-config.json';
 
-const optional = z.string().min(1).optional();
+const optional = z.optional(z.string().check(z.minLength(1)));
 const envSchema = z.object({
   /** Local only: the validated config as JSON, or the path of a file holding it. */
   TOKEN_VENDING_CONFIG: optional,
@@ -106,8 +106,8 @@ export function secretSource(name: SecretName): SecretSource {
 
 const lifecycleEnvSchema = z.object({
   /** Comma-separated regions the managed playback key is imported into. */
-  KEY_REGIONS: z.string().regex(/^[a-z0-9-]+(,[a-z0-9-]+)*$/, 'KEY_REGIONS (comma-separated regions) is not set'),
-  KEY_GRACE_SECONDS: z.coerce.number().int().positive(),
+  KEY_REGIONS: z.string().check(z.regex(/^[a-z0-9-]+(,[a-z0-9-]+)*$/, 'KEY_REGIONS (comma-separated regions) is not set')),
+  KEY_GRACE_SECONDS: z.coerce.number().check(z.int(), z.positive()),
 });
 
 /** The rotation function's settings (it gets no TOKEN_VENDING_CONFIG: it needs only these). */

@@ -5,14 +5,14 @@
  * key pairs this secret imported.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from '../config/zod';
 import { ensureManagedKey, removeKeyPairs } from '../keys/lifecycle';
 
 const properties = z.object({
-  SecretArn: z.string().min(1),
-  Regions: z.array(z.string().min(1)).min(1),
+  SecretArn: z.string().check(z.minLength(1)),
+  Regions: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
   // CloudFormation passes numbers as strings.
-  GraceSeconds: z.coerce.number().int().positive(),
+  GraceSeconds: z.coerce.number().check(z.int(), z.positive()),
 });
 
 export const handler = async (event: CloudFormationCustomResourceEvent) => {

@@ -16,6 +16,7 @@ import { viewerRevocationRequest } from '../http/schemas';
 import { runtimeChannels } from '../ivs/channels';
 import { revokeViewer } from '../keys/aws';
 import { errorSummary, logger } from '../logger';
+import { lookupFailed } from '../metrics';
 import { RETRY_AFTER_SECONDS } from '../secrets/store';
 
 export const handler = httpHandler('POST /v1/viewer-revocations', async (event) => {
@@ -35,6 +36,7 @@ export const handler = httpHandler('POST /v1/viewer-revocations', async (event) 
     await revokeViewer(channel.arn, viewerId);
   } catch (err) {
     if (err instanceof ProblemError) throw err;
+    lookupFailed('ivs', 'StartViewerSessionRevocation');
     if (err instanceof ThrottlingException) {
       // StartViewerSessionRevocation: about 10 TPS per account, not adjustable.
       logger.warn('StartViewerSessionRevocation throttled', { channel: channel.id });

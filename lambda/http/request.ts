@@ -2,7 +2,7 @@
  * Request bodies: size, media type, JSON syntax and the route's zod schema, each refused with
  * its own 4xx problem that says what was wrong.
  */
-import type { z } from 'zod';
+import type * as z from '../config/zod';
 import { badRequest, payloadTooLarge, unsupportedMediaType } from './problem';
 import type { HttpEvent } from './handler';
 
@@ -17,7 +17,7 @@ export function header(event: HttpEvent, name: string): string | undefined {
 /**
  * Parse and validate the JSON body. With `optional`, an absent or empty body validates as `{}`.
  */
-export function parseJsonBody<S extends z.ZodType>(
+export function parseJsonBody<S extends z.ZodMiniType>(
   event: HttpEvent,
   schema: S,
   opts: { optional?: boolean; maxBytes?: number } = {},

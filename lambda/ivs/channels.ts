@@ -15,7 +15,7 @@
  * adjustable) and kept in a RefreshingCache. A channel that is not `authorized` is refused
  * (409): a token protects nothing there.
  */
-import { GetChannelCommand, IvsClient } from '@aws-sdk/client-ivs';
+import type { IvsClient } from '@aws-sdk/client-ivs';
 import { SDK_CLIENT_OPTIONS, withDeadline } from '../aws/sdk';
 import { runtimeConfig } from '../config/runtime';
 import type { TokenVendingConfig } from '../config/schema';
@@ -57,16 +57,18 @@ export class ChannelRegistry {
     }
     const discovery = config.channelDiscovery;
     if (discovery) {
-      const list = opts.listChannels ?? (() => listAllChannels(ivsClient()));
+      const list = opts.listChannels ?? (async () => listAllChannels(await ivsClient()));
       this.discovered = new RefreshingCache(async () => indexDiscovered(await list(), discovery.tag, this.configured, warnOnce), {
         maxAgeMs: config.secrets.maxAgeSeconds * 1000,
         maxStaleMs: config.secrets.maxStaleSeconds * 1000,
         now: opts.now,
-        onRefreshError: (err, staleForMs) =>
+        onRefreshError: (err, staleForMs) => {
+          if (staleForMs < config.secrets.maxStaleSeconds * 1000) lookupFailed('ivs', 'ListChannels', { stale: true });
           logger.warn('channel discovery refresh failed; serving the cached channel list', {
             staleForSeconds: Math.max(0, Math.round(staleForMs / 1000)),
             error: errorSummary(err),
-          }),
+          });
+        },
       });
     }
   }
@@ -79,6 +81,7 @@ export class ChannelRegistry {
     try {
       index = await this.discovered.get();
     } catch (err) {
+      lookupFailed('ivs', 'ListChannels');
       logger.error('channel discovery unavailable', { error: errorSummary(err) });
       throw unavailable('channel_unavailable', 'Channels cannot be looked up right now; try again shortly.', RETRY_AFTER_SECONDS);
     }
@@ -109,12 +112,17 @@ interface ChannelInfo {
 const LOOKUP_MAX_AGE_MS = 15 * 60_000;
 const LOOKUP_MAX_STALE_MS = 24 * 60 * 60_000;
 
-let client: IvsClient | undefined;
-const ivsClient = () => (client ??= new IvsClient(SDK_CLIENT_OPTIONS));
+/**
+ * The IVS SDK is loaded on first use, not with the handler: with configured playback URLs a
+ * container never calls IVS, and importing the client is tens of ms of every cold start
+ * (README "Cold starts").
+ */
+let client: Promise<IvsClient> | undefined;
+const ivsClient = () => (client ??= import('@aws-sdk/client-ivs').then(({ IvsClient }) => new IvsClient(SDK_CLIENT_OPTIONS)));
 const lookups = new Map<string, RefreshingCache<ChannelInfo>>();
 
 async function getChannel(arn: string): Promise<ChannelInfo> {
-  const ivs = ivsClient();
+  const [ivs, { GetChannelCommand }] = await Promise.all([ivsClient(), import('@aws-sdk/client-ivs')]);
   const { channel } = await withDeadline('IVS GetChannel', (abortSignal) => ivs.send(new GetChannelCommand({ arn }), { abortSignal }));
   if (!channel?.playbackUrl) throw new Error(`GetChannel returned no playbackUrl for ${arn}`);
   return { playbackUrl: channel.playbackUrl, authorized: channel.authorized === true };

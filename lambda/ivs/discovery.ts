@@ -8,7 +8,7 @@
  * the whole region is listed. ListChannels is 5 TPS per account and region, not adjustable
  * (IVS service quotas), which is why the result is cached for `secrets.maxAgeSeconds`.
  */
-import { ListChannelsCommand, type IvsClient } from '@aws-sdk/client-ivs';
+import type { IvsClient } from '@aws-sdk/client-ivs';
 import { withDeadline } from '../aws/sdk';
 import { CHANNEL_ID } from '../config/schema';
 import type { Channel } from './channels';
@@ -38,6 +38,8 @@ export function listAllChannels(ivs: IvsClient, budgetMs = DISCOVERY_DEADLINE_MS
   return withDeadline(
     'IVS ListChannels (all pages)',
     async (listing) => {
+      // Loaded on first use (see ivsClient in ./channels.ts): only discovery needs it.
+      const { ListChannelsCommand } = await import('@aws-sdk/client-ivs');
       const all: ChannelSummaryLike[] = [];
       let nextToken: string | undefined;
       do {

@@ -7,6 +7,7 @@ import type { KeyObject } from 'node:crypto';
 import { runtimeConfig, secretSource } from '../config/runtime';
 import { unavailable } from '../http/problem';
 import { errorSummary, logger } from '../logger';
+import { lookupFailed } from '../metrics';
 import { RefreshingCache } from '../secrets/cache';
 import { parsePlaybackKey, SecretFormatError } from '../secrets/keys';
 import { secretLoader } from '../secrets/sources';
@@ -42,12 +43,16 @@ export async function publicKeySet(): Promise<{ keys: PlaybackJwk[] }> {
     cache = new RefreshingCache(async () => jwks(source.kind === 'secretsManager' ? await stagedKeys(source.id) : [parsePlaybackKey(await load())]), {
       maxAgeMs: maxAgeSeconds * 1000,
       maxStaleMs: maxStaleSeconds * 1000,
-      onRefreshError: (err) => logger.warn('JWKS refresh failed; serving the cached keys', { error: errorSummary(err) }),
+      onRefreshError: (err, staleForMs) => {
+        if (staleForMs < maxStaleSeconds * 1000) lookupFailed('secret', 'playback public keys (JWKS)', { stale: true });
+        logger.warn('JWKS refresh failed; serving the cached keys', { error: errorSummary(err) });
+      },
     });
   }
   try {
     return await cache.get();
   } catch (err) {
+    lookupFailed('secret', 'playback public keys (JWKS)');
     logger.error('JWKS unavailable', { error: errorSummary(err) });
     throw unavailable('secret_unavailable', 'The playback keys cannot be loaded right now; try again shortly.', RETRY_AFTER_SECONDS);
   }

@@ -44,6 +44,13 @@ const playback = async (server: LocalServer, channel: string) => {
   const res = await server.post('/v1/playback-tokens', { channel });
   return { status: res.status, body: await jsonOf(res), retryAfter: res.headers.get('retry-after') };
 };
+/** The EMF lines (CloudWatch embedded metric format) in the server's output that carry `metric`. */
+const emfFor = (output: string, metric: string) =>
+  output
+    .split('\n')
+    .filter((l) => l.startsWith('{') && l.includes('"_aws"'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((l) => metric in l);
 const channelArnOf = async (token: string) => (await jwtVerify(token, keys.publicKey, { algorithms: ['ES384'] })).payload['aws:channel-arn'];
 
 describe('channel discovery, within one cache window', () => {
@@ -159,6 +166,7 @@ describe('channel discovery across cache windows (maxAgeSeconds: 1)', () => {
     expect(body.code).toBe('channel_unavailable');
     expect(Number(retryAfter)).toBeGreaterThan(0);
     expect(JSON.stringify(body)).not.toMatch(/Throttl|Rate exceeded|arn:/);
+    expect(emfFor(server.output(), 'IvsLookupFailures').some((l) => l.source === 'ListChannels')).toBe(true);
     ivs.state.mode = 'ok';
     await eventually('creator-a', 200);
   });
@@ -195,5 +203,9 @@ describe('channel discovery across cache windows (maxAgeSeconds: 1)', () => {
       ivs.state.mode = 'ok';
     }
     expect(server.output()).toMatch(/channel discovery refresh failed; serving the cached channel list/);
+    // The operator sees it: a failure and a stale value served, both from ListChannels.
+    for (const metric of ['IvsLookupFailures', 'StaleValuesServed']) {
+      expect(emfFor(server.output(), metric).some((l) => l.source === 'ListChannels'), metric).toBe(true);
+    }
   });
 });

@@ -7,8 +7,8 @@
  * serving and IVS is not called. No unhandled rejection in the server process.
  *
  * GetChannel lookups are kept 15 minutes (GetChannel is limited to 5 TPS per account), so a
- * warm cache here means "served from memory": the stale-while-failing refresh path is the same
- * RefreshingCache that faults-secrets-manager exercises with every fault.
+ * warm cache here means "served from memory"; the failing refresh after those 15 minutes is
+ * faults-ivs-refresh.e2e.test.ts (same code and SDK, the clock moved).
  */
 import { jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -205,6 +205,13 @@ describe('POST /v1/viewer-revocations', () => {
     const body = await jsonOf(res);
     expect(body.code).toBe('ivs_unavailable');
     expect(JSON.stringify(body)).not.toMatch(/injected|at .*\.ts/);
+    // Counted for the IvsLookupFailures alarm, with the call named in the EMF line.
+    const failures = s
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{') && l.includes('"IvsLookupFailures"'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(failures.some((l) => l.source === 'StartViewerSessionRevocation')).toBe(true);
   });
 
   it('answers 429 with Retry-After when IVS throttles revocations (about 10 TPS)', async () => {

@@ -101,9 +101,12 @@ describe(`a stack with ${N} configured channels`, () => {
     }
   });
 
-  it('grants GetChannel on the account\'s channels instead of 5,000 ARNs, within the IAM policy size limit', () => {
+  it('grants GetChannel and revocation on the account\'s channels instead of 5,000 ARNs, within the IAM policy size limit', () => {
     expect(ivsStatements(template, 'POST /v1/playback-tokens')).toEqual([
       { Effect: 'Allow', Action: 'ivs:GetChannel', Resource: 'arn:aws:ivs:us-east-1:123456789012:channel/*' },
+    ]);
+    expect(ivsStatements(template, 'POST /v1/viewer-revocations')).toEqual([
+      { Effect: 'Allow', Action: 'ivs:StartViewerSessionRevocation', Resource: 'arn:aws:ivs:us-east-1:123456789012:channel/*' },
     ]);
     for (const p of Object.values(template.findResources('AWS::IAM::Policy')) as any[]) {
       expect(JSON.stringify(p.Properties.PolicyDocument).length).toBeLessThan(10_240);
@@ -165,7 +168,7 @@ describe('IVS grants with channel discovery', () => {
     return { app, stack, template: Template.fromStack(stack) };
   };
 
-  it('gives ListChannels (resource "*") to the playback function only, and GetChannel on this account and region', () => {
+  it('gives ListChannels (resource "*") to the functions that look channels up only, and GetChannel on this account and region', () => {
     const { app, template } = synth({ channelDiscovery: { tag: 'tv-channel' } }, { account: '210987654321', region: 'eu-west-1' });
     expect(ivsStatements(template, 'POST /v1/playback-tokens')).toEqual([
       { Effect: 'Allow', Action: 'ivs:ListChannels', Resource: '*' },
@@ -178,7 +181,20 @@ describe('IVS grants with channel discovery', () => {
         ],
       },
     ]);
-    for (const other of ['POST /v1/turn-credentials', 'POST /v1/room-tokens', 'problem+json 404/405 for unmatched requests']) {
+    // Revocation finds channels through the same registry: ListChannels too, and its own
+    // action on the configured channel (another region) as well as on this region's channels.
+    expect(ivsStatements(template, 'POST /v1/viewer-revocations')).toEqual([
+      { Effect: 'Allow', Action: 'ivs:ListChannels', Resource: '*' },
+      {
+        Effect: 'Allow',
+        Action: 'ivs:StartViewerSessionRevocation',
+        Resource: [
+          'arn:aws:ivs:us-east-1:123456789012:channel/AbCdEfGhIjKl',
+          { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ivs:eu-west-1:210987654321:channel/*']] },
+        ],
+      },
+    ]);
+    for (const other of ['POST /v1/turn-credentials', 'POST /v1/room-tokens', 'GET /.well-known/jwks.json', 'problem+json 404/405 for unmatched requests']) {
       expect(JSON.stringify(statementsOf(template, other)), other).not.toContain('ivs:');
     }
     expect(nagViolations(app)).toEqual([]);
