@@ -64,6 +64,12 @@ describe.skipIf(!chromiumInstalled)('the demo page in Chromium', () => {
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(String(e)));
     const apiCalls: string[] = [];
+    // What the IVS player asks the (offline) playback host for: answered with a network error.
+    const playerFetches: string[] = [];
+    await page.context().route(`${new URL(dev.channels[0]!.playbackUrl!).origin}/**`, (route) => {
+      playerFetches.push(route.request().url());
+      return route.abort('internetdisconnected');
+    });
     page.on('request', (r) => r.url().startsWith(`${origin}/v1/`) && apiCalls.push(`${r.method()} ${new URL(r.url()).pathname}`));
     try {
       await page.goto(`${api.url}/`);
@@ -82,6 +88,11 @@ describe.skipIf(!chromiumInstalled)('the demo page in Chromium', () => {
       expect(JSON.parse(await text('playback-claims')).payload).toEqual(payload);
       // The IVS web player was created and given the URL (offline it cannot play, and says so).
       expect(await text('player-status')).toMatch(/^IVS web player: /);
+      await page.waitForFunction(() => !document.getElementById('player-status')!.textContent!.includes('loading'), null, { timeout: 15_000 });
+      expect(await text('player-status')).toMatch(/^IVS web player: cannot play/);
+      // The player fetched the multivariant playlist with our token (it adds its own parameters).
+      const fetched = playerFetches.map((f) => new URL(f)).find((f) => f.pathname === url.pathname);
+      expect(fetched?.searchParams.get('token'), 'the player requested the playlist with the token').toBe(token);
 
       // ICE servers: STUN without credentials, TURN with them, from the dev config's URIs.
       const ice = JSON.parse(await text('ice-servers')) as { urls: string[]; username?: string; credential?: string }[];
@@ -95,8 +106,6 @@ describe.skipIf(!chromiumInstalled)('the demo page in Chromium', () => {
 
       expect(apiCalls.sort()).toEqual(['POST /v1/playback-tokens', 'POST /v1/room-tokens', 'POST /v1/turn-credentials']);
       expect(pageErrors).toEqual([]);
-      // Give the player a moment to report (offline: an error) so that the screenshot shows it.
-      await page.waitForFunction(() => !document.getElementById('player-status')!.textContent!.includes('loading'), null, { timeout: 8_000 }).catch(() => undefined);
       mkdirSync('artifacts', { recursive: true });
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
 
