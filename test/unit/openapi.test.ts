@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { openApiDocument, openApiJson } from '../../lambda/http/openapi';
 import { ROUTES } from '../../lambda/http/routes';
 import * as requests from '../../lambda/http/schemas';
@@ -100,6 +100,24 @@ describe('the deployed functions', () => {
       const inputs = Object.keys(out.metafile!.inputs);
       expect(inputs, file).toContain(`lambda/handlers/${file}`);
       expect(inputs.filter((i) => /http\/(openapi|responses)\.ts$|lambda\/local\/|^client\//.test(i)), file).toEqual([]);
+    }
+  });
+});
+
+describe('the deployed $default route', () => {
+  it('answers the local conveniences\' paths (/, /openapi.json, /demo/demo.js) with 404: they exist only in npm start', async () => {
+    const { devConfig } = await import('../../lambda/config/schema');
+    vi.stubEnv('TOKEN_VENDING_CONFIG', JSON.stringify(devConfig()));
+    vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
+    try {
+      const { handler } = await import('../../lambda/handlers/not-found');
+      for (const path of ['/', '/openapi.json', '/demo/demo.js']) {
+        const res = await handler({ rawPath: path, headers: {}, requestContext: { http: { method: 'GET' }, requestId: 'r' } } as never);
+        expect(res.statusCode, path).toBe(404);
+        expect(JSON.parse(res.body!).code).toBe('not_found');
+      }
+    } finally {
+      vi.unstubAllEnvs();
     }
   });
 });
