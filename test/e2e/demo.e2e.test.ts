@@ -88,7 +88,7 @@ describe.skipIf(!chromiumInstalled)('the demo page in Chromium', () => {
       expect(JSON.parse(await text('playback-claims')).payload).toEqual(payload);
       // The IVS web player was created and given the URL (offline it cannot play, and says so).
       expect(await text('player-status')).toMatch(/^IVS web player: /);
-      await page.waitForFunction(() => !document.getElementById('player-status')!.textContent!.includes('loading'), null, { timeout: 15_000 });
+      await page.waitForFunction(() => !document.getElementById('player-status')!.textContent!.includes('loading'), null, { timeout: 25_000 });
       expect(await text('player-status')).toMatch(/^IVS web player: cannot play/);
       // The player fetched the multivariant playlist with our token (it adds its own parameters).
       const fetched = playerFetches.map((f) => new URL(f)).find((f) => f.pathname === url.pathname);
@@ -118,7 +118,7 @@ describe.skipIf(!chromiumInstalled)('the demo page in Chromium', () => {
     } finally {
       await page.close();
     }
-  });
+  }, 90_000);
 
   it('shows a refusal with its code instead of a URL', async () => {
     const page = await browser.newPage();
