@@ -148,7 +148,7 @@ export interface TokenVendingProps {
   readonly config: TokenVendingConfigInput;
   /**
    * Secrets your app already defines (e.g. `Secret.fromSecretNameV2(...)`), used instead of
-   * creating them; the formats are those of README, "Secrets". Bringing `playbackKey` turns the
+   * creating them (formats: `TokenVendingSecrets`). Bringing `playbackKey` turns the
    * managed key (generation, IVS import, rotation) off, as `playback.signingKeySecretArn` does.
    * @default each secret comes from its ARN in the config, or is created (and retained on delete)
    */
