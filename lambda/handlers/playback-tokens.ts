@@ -24,6 +24,14 @@ export const handler = httpHandler('POST /v1/playback-tokens', async (event) => 
   const caller = callerFromEvent(event, config.auth);
   const body = parseJsonBody(event, playbackTokenRequest);
 
+  // What does not depend on the channel loads while the channel is looked up (and its playback
+  // URL while the rest waits), so a cold request waits for the slowest AWS call (each has its
+  // own deadline), not for their sum. Awaited below; a refusal before then leaves them to the
+  // cache (the catch only marks them handled).
+  const keyLoad = signingKey.get();
+  const viewerIdLoad = config.playback.viewerId ? viewerIdOf(caller) : Promise.resolve(undefined);
+  for (const p of [keyLoad, viewerIdLoad]) p.catch(() => undefined);
+
   // The channel (and so the ARN in the token) comes from the config or IVS, never from the body.
   const channel = await runtimeChannels().find(body.channel);
   const entitlement = entitlementOf(caller, config.entitlements);
@@ -35,12 +43,14 @@ export const handler = httpHandler('POST /v1/playback-tokens', async (event) => 
     throw forbidden('resolution_not_allowed', `Your entitlement allows at most ${entitledResolution} on this channel.`);
   }
 
-  const viewerId = config.playback.viewerId ? await viewerIdOf(caller) : undefined;
+  const playbackUrlLoad = channelPlaybackUrl(channel);
+  playbackUrlLoad.catch(() => undefined);
+  const viewerId = await viewerIdLoad;
   const revocable = viewerId !== undefined || body.singleUse === true;
   const ttlSeconds = chooseTtl(body.ttlSeconds, config.playback.ttlSeconds, revocable ? IVS_REVOCABLE_MAX_TTL_SECONDS : Infinity);
   const allowOrigin = originClaim(header(event, 'origin'), config.origins.allow);
 
-  const [key, playbackUrl] = await Promise.all([signingKey.get(), channelPlaybackUrl(channel)]);
+  const [key, playbackUrl] = await Promise.all([keyLoad, playbackUrlLoad]);
   const claims = playbackClaims({
     channelArn: channel.arn,
     now: new Date(),

@@ -23,6 +23,9 @@ export const handler = httpHandler('POST /v1/viewer-revocations', async (event) 
   const { config } = runtimeConfig();
   const caller = callerFromEvent(event, config.auth);
   const body = parseJsonBody(event, viewerRevocationRequest);
+  // The pepper loads while the channel is looked up (a cold request waits for the slower one).
+  const viewerIdLoad = viewerIdOf({ issuer: body.issuer ?? caller.issuer, subject: body.subject });
+  viewerIdLoad.catch(() => undefined);
   // The same registry as the playback route: configured channels, and discovered ones.
   const channel = await runtimeChannels().find(body.channel);
   if (!channel || !entitlementOf(caller, config.entitlements).mayRevokeViewers(channel)) {
@@ -31,7 +34,7 @@ export const handler = httpHandler('POST /v1/viewer-revocations', async (event) 
   if (!config.playback.viewerId) {
     throw conflict('viewer_id_disabled', 'Playback tokens carry no aws:viewer-id here (playback.viewerId is off): there is no viewer session to revoke.');
   }
-  const viewerId = await viewerIdOf({ issuer: body.issuer ?? caller.issuer, subject: body.subject });
+  const viewerId = await viewerIdLoad;
   try {
     await revokeViewer(channel.arn, viewerId);
   } catch (err) {

@@ -6,7 +6,7 @@
  * never the secret), single flight (calls counted at the fake), recovery without a restart,
  * and no unhandled rejection in the server process.
  */
-import { generateKeyPairSync, verify } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, verify } from 'node:crypto';
 import { jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AWS_CALL_DEADLINE_MS, SDK_CLIENT_OPTIONS } from '../../lambda/aws/sdk';
@@ -193,6 +193,41 @@ describe('Secrets Manager answering slowly but within the deadline', () => {
     await expectTokensVerify(results, key);
     expect(sm.getSecretValueCalls(id)).toBe(1);
     await expectHealthyProcess(s);
+  });
+});
+
+describe('Secrets Manager slow for both secrets a viewer-id token needs (key and pepper)', () => {
+  it('loads them side by side: a cold request waits for the slower one, not for their sum', async () => {
+    const keyId = ARN('slow-key-with-pepper');
+    const pepperId = ARN('slow-pepper');
+    const key = p384KeyPair();
+    sm.secrets[keyId] = { string: key.sec1Pem };
+    sm.secrets[pepperId] = { string: randomBytes(36).toString('base64url') };
+    sm.fault(keyId, 'slow', 1_200); // within the 1.5 s per-attempt timeout
+    sm.fault(pepperId, 'slow', 1_200);
+    const s = await startLocalServer({
+      ...FAKE_AWS_ENV,
+      ...WARN_ON_UNHANDLED_REJECTION,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.url,
+      PLAYBACK_KEY_SECRET_ID: keyId,
+      PSEUDONYM_PEPPER_SECRET_ID: pepperId,
+      CONFIG_FILE: writeTempFile(
+        'config.json',
+        JSON.stringify({
+          channels: [{ id: 'demo', arn: 'arn:aws:ivs:us-east-1:123456789012:channel/Demo', playbackUrl: 'https://x.playback.live-video.net/a.m3u8' }],
+          entitlements: [{ name: 'everyone', channels: ['*'] }],
+          playback: { viewerId: true },
+        }),
+      ),
+    });
+    servers.push(s);
+    const [r] = await burst(1, mint(s));
+    expect(r!.res.status).toBe(200);
+    expect(typeof (await jwtVerify(String(r!.body.token), key.publicKey, { algorithms: ['ES384'] })).payload['aws:viewer-id']).toBe('string');
+    expect(r!.ms).toBeGreaterThanOrEqual(1_150);
+    expect(r!.ms).toBeLessThan(2_350); // one after the other: 2.4 s or more
+    expect(sm.getSecretValueCalls(keyId)).toBe(1);
+    expect(sm.getSecretValueCalls(pepperId)).toBe(1);
   });
 });
 
