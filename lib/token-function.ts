@@ -18,6 +18,11 @@ import { CONFIG_ASSET_FILE } from '../lambda/config/runtime';
 export interface TokenFunctionProps {
   /** File under lambda/handlers/, without `.ts`. */
   readonly handler: string;
+  /**
+   * Another entry file (absolute path) instead of lambda/handlers/<handler>.ts: the bench's
+   * baseline functions, so that they are bundled exactly as ours are (test/bench/cold-start.ts).
+   */
+  readonly entry?: string;
   readonly description: string;
   readonly environment?: Record<string, string>;
   readonly logRetention?: RetentionDays;
@@ -27,6 +32,13 @@ export interface TokenFunctionProps {
    * cache (keyed on those options) never reuses a bundle made with another config.
    */
   readonly config?: { path: string; sha256: string };
+  /**
+   * Bundle the AWS SDK clients the function uses (minified, tree-shaken) instead of loading the
+   * runtime's copy from node_modules at the first request: on the request path that is the
+   * larger part of a cold start (README "Cold starts": measured by `npm run bench`). Default
+   * false: functions off the viewer's path keep the smaller asset and the runtime's SDK.
+   */
+  readonly bundleAwsSdk?: boolean;
   /** Default 10 s (request path); key-lifecycle functions that call IVS in several regions need longer. */
   readonly timeout?: Duration;
 }
@@ -57,7 +69,7 @@ export class TokenFunction extends Construct {
     this.logGroup.grantWrite(this.role);
 
     this.fn = new NodejsFunction(this, 'Function', {
-      entry: fileURLToPath(new URL(`../lambda/handlers/${props.handler}.ts`, import.meta.url)),
+      entry: props.entry ?? fileURLToPath(new URL(`../lambda/handlers/${props.handler}.ts`, import.meta.url)),
       projectRoot: PACKAGE_ROOT,
       ...(existsSync(LOCK_FILE) ? { depsLockFilePath: LOCK_FILE } : {}),
       handler: 'handler',
@@ -81,6 +93,7 @@ export class TokenFunction extends Construct {
         banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
         minify: true,
         sourceMap: false,
+        bundleAwsSDK: props.bundleAwsSdk ?? false,
         forceDockerBundling: false,
         ...(props.config ? configInAsset(props.config) : {}),
       },

@@ -49,7 +49,7 @@ const channelSchema = z.strictObject({
   playbackUrl: z.optional(
     z
       .url({ protocol: /^https$/, error: 'playbackUrl must be an https URL' })
-      .check(z.refine((u) => !new URL(u).searchParams.has('token'), 'playbackUrl must not already carry a token parameter')),
+      .check(z.refine((u) => !URL.canParse(u) || !new URL(u).searchParams.has('token'), 'playbackUrl must not already carry a token parameter')),
   ),
   /** Matched by `"tag:<key>=<value>"` entitlement selectors, like a discovered channel's IVS tags. */
   tags: z.optional(z.record(tagKeySchema, z.string().check(z.maxLength(256)))),

@@ -4,8 +4,7 @@
  * These return the raw value; parsing and caching live in `keys.ts` and `cache.ts`.
  */
 import { readFile } from 'node:fs/promises';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { SDK_CLIENT_OPTIONS, withDeadline } from '../aws/sdk';
 
 export type RawSecret = string | Uint8Array;
@@ -15,9 +14,16 @@ export interface SecretSource {
   readonly id: string;
 }
 
-let provider: SecretsProvider | undefined;
-function secretsProvider(): SecretsProvider {
-  provider ??= new SecretsProvider({ awsSdkV3Client: new SecretsManagerClient(SDK_CLIENT_OPTIONS) });
+/**
+ * The SDK client and Powertools' provider are loaded on first use, not with the handler: a
+ * function that reads no secret from Secrets Manager (not-found without an edge, the local
+ * server with files) never pays for them (README "Cold starts").
+ */
+let provider: Promise<SecretsProvider> | undefined;
+function secretsProvider(): Promise<SecretsProvider> {
+  provider ??= Promise.all([import('@aws-sdk/client-secrets-manager'), import('@aws-lambda-powertools/parameters/secrets')]).then(
+    ([{ SecretsManagerClient }, { SecretsProvider }]) => new SecretsProvider({ awsSdkV3Client: new SecretsManagerClient(SDK_CLIENT_OPTIONS) }),
+  );
   return provider;
 }
 
@@ -34,7 +40,7 @@ export function secretLoader(source: SecretSource): () => Promise<RawSecret> {
     // serves a stale value when Secrets Manager fails, which Powertools' cache does not.
     // Powertools takes no AbortSignal: the deadline rejects, and the throwing per-attempt
     // timeouts of SDK_CLIENT_OPTIONS end the abandoned request soon after.
-    const value = await withDeadline('Secrets Manager GetSecretValue', () => secretsProvider().get(source.id, { forceFetch: true }));
+    const value = await withDeadline('Secrets Manager GetSecretValue', async () => (await secretsProvider()).get(source.id, { forceFetch: true }));
     if (value === undefined) throw new SecretMissingError(`secret ${source.id} has no value`);
     return value;
   };

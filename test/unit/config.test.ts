@@ -16,6 +16,10 @@ describe('config', () => {
     expect(c.origins).toEqual({ allow: [], strictOriginEnforcement: false });
   });
 
+  it.each(['not a url', 'https://', 'http://[::1', 'https://a b.example/x.m3u8'])('refuses the unparseable playbackUrl %j with the config error, not a TypeError', (playbackUrl) => {
+    expect(() => parseConfig({ ...base, channels: [{ ...channel, playbackUrl }] })).toThrow(/channels\.0\.playbackUrl: playbackUrl must be an https URL/);
+  });
+
   it.each([
     ['an unknown top-level key', { ...base, chanels: [] }, /Unrecognized key/],
     ['a duplicate channel id', { ...base, channels: [channel, { ...channel, arn: channel.arn + 'x' }] }, /duplicate channel id/],
