@@ -75,6 +75,10 @@ function ensureDevTurnSecret(): string {
   return path;
 }
 
+/** Dev mode: no authentication configured, every request is the fixed dev user (and the demo page is served). */
+const isDevMode = (config: TokenVendingConfig) =>
+  !process.env.AUTH_ISSUER && !process.env.AUTH_HMAC_KEYS && !process.env.AUTH_HMAC_KEYS_SECRET_ID && config.auth?.type !== 'none';
+
 async function chooseAuthorizer(config: TokenVendingConfig): Promise<Authorize> {
   const issuer = process.env.AUTH_ISSUER;
   if (issuer) {
@@ -128,12 +132,17 @@ async function main(): Promise<void> {
   }
 
   const { createLocalServer } = await import('../lambda/local/server');
-  const server = await createLocalServer(config, await chooseAuthorizer(config));
+  const { localConveniences } = await import('../lambda/local/conveniences');
+  const demo = isDevMode(config);
+  const server = await createLocalServer(config, await chooseAuthorizer(config), localConveniences({ demo }));
   const port = Number(process.env.PORT ?? 8080);
   const host = process.env.HOST ?? '127.0.0.1';
   server.listen(port, host, () => {
     const { port: bound } = server.address() as AddressInfo;
     console.log(`Token vending API listening on http://${host}:${bound}`);
+    // Local conveniences, not API routes: the deployed API has neither (lambda/local/conveniences.ts).
+    console.log(`  OpenAPI document: http://${host}:${bound}/openapi.json`);
+    if (demo) console.log(`  Demo page (dev mode only): http://${host}:${bound}/`);
     const example = config.channels[0]?.id ?? '<id of a channel tagged ' + config.channelDiscovery?.tag + '>';
     console.log(`  curl -s -X POST http://${host}:${bound}/v1/playback-tokens -H 'content-type: application/json' -d '{"channel":"${example}"}'`);
   });

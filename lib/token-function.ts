@@ -9,6 +9,7 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { existsSync } from 'node:fs';
 import { platform } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { SERVICE_NAME } from '../lambda/config/observability';
@@ -42,6 +43,13 @@ export interface TokenFunctionProps {
   readonly timeout?: Duration;
 }
 
+/**
+ * This package's root: bundling runs from here whatever the app's working directory (the
+ * construct used from another CDK app, `token-vending/cdk`), with its lock file when it has one.
+ */
+const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const LOCK_FILE = fileURLToPath(new URL('../package-lock.json', import.meta.url));
+
 export class TokenFunction extends Construct {
   readonly fn: NodejsFunction;
   readonly role: Role;
@@ -62,6 +70,8 @@ export class TokenFunction extends Construct {
 
     this.fn = new NodejsFunction(this, 'Function', {
       entry: props.entry ?? fileURLToPath(new URL(`../lambda/handlers/${props.handler}.ts`, import.meta.url)),
+      projectRoot: PACKAGE_ROOT,
+      ...(existsSync(LOCK_FILE) ? { depsLockFilePath: LOCK_FILE } : {}),
       handler: 'handler',
       description: props.description,
       runtime: Runtime.NODEJS_24_X,

@@ -31,16 +31,35 @@ import { HMAC_HEADERS } from '../lambda/http/hmac';
 import { activeRoutes } from '../lambda/http/routes';
 
 export interface TokenVendingSecrets {
+  /**
+   * The IVS playback signing key: PEM (SEC1 or PKCS#8), or JSON `{"privateKey": PEM}`.
+   * @default the managed key (generated, imported into IVS and rotated), or `playback.signingKeySecretArn`
+   */
   readonly playbackKey: ISecret;
-  /** Required when the config has `turn`. */
+  /**
+   * The coturn shared secret: a string, or JSON `{"secrets": ["current", "previous"]}`. Required when the config has `turn`.
+   * @default `turn.secretArn`, or a generated one
+   */
   readonly turnSecret?: ISecret;
-  /** Required when the config has `livekit`: JSON {"apiKey", "apiSecret"}. */
+  /**
+   * LiveKit credentials, JSON `{"apiKey", "apiSecret"}`. Required when the config has `livekit`.
+   * @default `livekit.credentialsSecretArn`, or generated (copy them into your LiveKit server)
+   */
   readonly livekit?: ISecret;
-  /** Required when a room policy sets `e2ee`. */
+  /**
+   * Master secret of the per-room E2EE keys. Required when a room policy sets `e2ee`.
+   * @default `livekit.e2eeSecretArn`, or a generated one
+   */
   readonly e2ee?: ISecret;
-  /** Required when `auth.type` is `hmac`: JSON {"<key id>": "<key>"}. */
+  /**
+   * Keys of HMAC-signed requests, JSON `{"<key id>": "<key>"}`. Required when `auth.type` is `hmac`.
+   * @default `auth.keysSecretArn`, or generated with the key id `backend-1`
+   */
   readonly hmacKeys?: ISecret;
-  /** Pepper of the keyed pseudonyms (viewer ids, TURN user ids). */
+  /**
+   * Pepper of the keyed pseudonyms (viewer ids, TURN user ids).
+   * @default a generated one
+   */
   readonly pepper?: ISecret;
 }
 

@@ -91,6 +91,8 @@ const turnSchema = z.strictObject({
 
 /** Room patterns: exact names, or `*` standing for 1-64 of [A-Za-z0-9_-] (e.g. `class-*`). */
 const ROOM_PATTERN = /^[A-Za-z0-9_*-]{1,128}$/;
+/** LiveKit agent names (the `agent_name` an agent worker registers with). */
+export const AGENT_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 const TRACK_SOURCES = ['camera', 'microphone', 'screen_share', 'screen_share_audio'] as const;
 
 const roomPolicySchema = z.strictObject({
@@ -120,6 +122,11 @@ const roomPolicySchema = z.strictObject({
   e2ee: bool(false),
   /** Bump to give every room of this policy a new E2EE key. */
   e2eeEpoch: z._default(z.int().check(z.gte(0)), 1),
+  /**
+   * LiveKit agents a holder may dispatch into the room (`room_config.agents[].agent_name` of the
+   * request, written into the token's `roomConfig.agents`). Absent: no agent dispatch.
+   */
+  agents: z.optional(z.array(z.string().check(z.regex(AGENT_NAME, 'agent name: 1-128 letters, digits, "_", "-" or "."'))).check(z.minLength(1))),
 });
 export type RoomPolicy = z.infer<typeof roomPolicySchema>;
 

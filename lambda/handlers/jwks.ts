@@ -6,6 +6,7 @@
 import { runtimeConfig } from '../config/runtime';
 import { httpHandler } from '../http/handler';
 import { publicKeySet } from '../keys/jwks';
+import type { JwksResponse } from '../http/responses';
 
 export const handler = httpHandler('GET /.well-known/jwks.json', async () => {
   const set = await publicKeySet();
@@ -14,6 +15,6 @@ export const handler = httpHandler('GET /.well-known/jwks.json', async () => {
   return {
     statusCode: 200,
     headers: { 'content-type': 'application/jwk-set+json', 'cache-control': `public, max-age=${maxAge}` },
-    body: JSON.stringify(set),
+    body: JSON.stringify(set satisfies JwksResponse),
   };
 });

@@ -9,6 +9,7 @@ import { originClaim } from '../http/origin';
 import { viewerIdOf } from '../http/pseudonym';
 import { forbidden } from '../http/problem';
 import { header, parseJsonBody } from '../http/request';
+import type { PlaybackTokenResponse } from '../http/responses';
 import { playbackTokenRequest } from '../http/schemas';
 import { channelPlaybackUrl, runtimeChannels } from '../ivs/channels';
 import { parsePlaybackKey } from '../secrets/keys';
@@ -67,6 +68,6 @@ export const handler = httpHandler('POST /v1/playback-tokens', async (event) => 
     expiresAt: new Date(claims.exp * 1000).toISOString(),
     playbackUrl: playbackUrlWithToken(playbackUrl, token),
     channelArn: channel.arn,
-  });
+  } satisfies PlaybackTokenResponse);
 });
 

@@ -8,10 +8,11 @@ import { entitlementOf } from '../http/entitlements';
 import { httpHandler, json } from '../http/handler';
 import { forbidden, notFound } from '../http/problem';
 import { parseJsonBody } from '../http/request';
+import type { RoomTokenResponse } from '../http/responses';
 import { roomTokenRequest } from '../http/schemas';
 import { LIVEKIT_MIN_SECRET_LENGTH, parseE2eeSecret, parseLiveKitCredentials } from '../secrets/keys';
 import { runtimeSecret } from '../secrets/store';
-import { e2eeKey, roomPolicyFor, roomTokenClaims, signRoomToken } from '../tokens/room';
+import { agentDispatches, e2eeKey, roomPolicyFor, roomTokenClaims, signRoomToken } from '../tokens/room';
 import { chooseTtl } from '../tokens/ttl';
 
 // Deployed secrets must be long; the local server's LIVEKIT_API_SECRET may be `--dev`'s "secret".
@@ -42,7 +43,9 @@ export const handler = httpHandler('POST /v1/room-tokens', async (event) => {
   if (body.participant_attributes && Object.keys(body.participant_attributes).length && !policy.allowAttributes) {
     throw notAllowed('participant_attributes');
   }
-  if (body.room_config && Object.keys(body.room_config).length) throw notAllowed('room_config');
+  // room_config may only dispatch the agents the policy lists (LiveKit agent dispatch).
+  const dispatch = agentDispatches(body.room_config, policy.agents);
+  if ('refused' in dispatch) throw notAllowed(dispatch.refused);
 
   const { apiKey, apiSecret } = await credentials.get();
   const claims = roomTokenClaims({
@@ -55,8 +58,9 @@ export const handler = httpHandler('POST /v1/room-tokens', async (event) => {
     name: body.participant_name ?? undefined,
     metadata: body.participant_metadata ?? undefined,
     attributes: body.participant_attributes ?? undefined,
+    agents: dispatch.agents,
   });
-  const response: Record<string, string> = {
+  const response: RoomTokenResponse = {
     server_url: livekit.url,
     participant_token: signRoomToken(claims, apiSecret),
   };

@@ -6,6 +6,7 @@ import { httpHandler, json } from '../http/handler';
 import { forbidden, notFound } from '../http/problem';
 import { turnUserIdOf } from '../http/pseudonym';
 import { parseJsonBody } from '../http/request';
+import type { TurnCredentialsResponse } from '../http/responses';
 import { turnCredentialsRequest } from '../http/schemas';
 import { parseTurnSecrets } from '../secrets/keys';
 import { runtimeSecret } from '../secrets/store';
@@ -32,6 +33,6 @@ export const handler = httpHandler('POST /v1/turn-credentials', async (event) =>
       ttlSeconds,
       key: signingKey!,
       uris: config.turn.uris,
-    }),
+    }) satisfies TurnCredentialsResponse,
   );
 });

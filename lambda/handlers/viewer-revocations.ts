@@ -4,7 +4,6 @@
  * viewer id is derived here exactly as the playback route derives `aws:viewer-id`.
  */
 import { ThrottlingException } from '@aws-sdk/client-ivs';
-import * as z from '../config/zod';
 import { runtimeConfig } from '../config/runtime';
 import { callerFromEvent } from '../http/caller';
 import { entitlementOf } from '../http/entitlements';
@@ -12,20 +11,13 @@ import { httpHandler, json } from '../http/handler';
 import { conflict, forbidden, ProblemError, unavailable } from '../http/problem';
 import { viewerIdOf } from '../http/pseudonym';
 import { parseJsonBody } from '../http/request';
+import type { ViewerRevocationResponse } from '../http/responses';
+import { viewerRevocationRequest } from '../http/schemas';
 import { runtimeChannels } from '../ivs/channels';
 import { revokeViewer } from '../keys/aws';
 import { errorSummary, logger } from '../logger';
 import { lookupFailed } from '../metrics';
 import { RETRY_AFTER_SECONDS } from '../secrets/store';
-
-const viewerRevocationRequest = z.strictObject({
-  /** A channel id (configured or discovered), or its ARN. */
-  channel: z.string().check(z.minLength(1), z.maxLength(256)),
-  /** The user's `sub` at their identity provider (what the playback route saw). */
-  subject: z.string().check(z.minLength(1), z.maxLength(512)),
-  /** Their `iss`; default: the same issuer as the caller's. */
-  issuer: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
-});
 
 export const handler = httpHandler('POST /v1/viewer-revocations', async (event) => {
   const { config } = runtimeConfig();
@@ -57,5 +49,5 @@ export const handler = httpHandler('POST /v1/viewer-revocations', async (event) 
     throw unavailable('ivs_unavailable', 'IVS did not accept the revocation right now; try again shortly.', RETRY_AFTER_SECONDS);
   }
   logger.info('viewer sessions revoked', { channel: channel.id });
-  return json(202, { channelArn: channel.arn, status: 'revocation started' });
+  return json(202, { channelArn: channel.arn, status: 'revocation started' } satisfies ViewerRevocationResponse);
 });

@@ -4,7 +4,7 @@
  * the cold start; `z.toJSONSchema` emits JSON Schema from these as from full zod schemas.
  */
 import * as z from '../config/zod';
-import { resolutionSchema } from '../config/schema';
+import { AGENT_NAME, resolutionSchema } from '../config/schema';
 
 export const playbackTokenRequest = z.strictObject({
   /** A configured channel id, or that channel's ARN. */
@@ -47,6 +47,38 @@ export const roomTokenRequest = z.strictObject({
   participant_attributes: z.nullish(
     z.record(printable(64, 1), z.string().check(z.maxLength(512))).check(z.refine((a) => Object.keys(a).length <= 16, 'at most 16 attributes')),
   ),
-  room_config: z.nullish(z.record(z.string(), z.unknown())),
+  /**
+   * LiveKit's RoomConfiguration with proto field names, as `TokenSource.endpoint` sends it. Only
+   * agent dispatch (`agents[].agent_name`, `metadata`) may be set, and only for agents the room
+   * policy lists; any other field is accepted here and refused with 403 by the handler.
+   */
+  room_config: z.nullish(
+    z.looseObject({
+      agents: z.nullish(
+        z
+          .array(
+            z.looseObject({
+              agent_name: z.string().check(z.regex(AGENT_NAME, 'agent_name: 1-128 letters, digits, "_", "-" or "."')),
+              /** Handed to the agent's job as the caller wrote it. */
+              metadata: z.nullish(z.string().check(z.maxLength(1024))),
+            }),
+          )
+          .check(
+            z.maxLength(8),
+            z.refine((a) => new Set(a.map((d) => d.agent_name)).size === a.length, 'each agent at most once'),
+          ),
+      ),
+    }),
+  ),
 });
 export type RoomTokenRequest = z.infer<typeof roomTokenRequest>;
+
+/** POST /v1/viewer-revocations (admin): whose playback sessions to end, on which channel. */
+export const viewerRevocationRequest = z.strictObject({
+  /** A channel id (configured or discovered), or its ARN. */
+  channel: z.string().check(z.minLength(1), z.maxLength(256)),
+  /** The user's `sub` at their identity provider (what the playback route saw). */
+  subject: z.string().check(z.minLength(1), z.maxLength(512)),
+  /** Their `iss`; default: the same issuer as the caller's. */
+  issuer: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
+});

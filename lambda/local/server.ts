@@ -12,6 +12,7 @@ import { corsPolicy, PREFLIGHT_ROUTE } from '../http/cors';
 import { activeRoutes } from '../http/routes';
 import type { Authorize } from './authorizers';
 import { isPreflight, withCorsHeaders } from './cors';
+import type { Convenience } from './conveniences';
 import { apiGatewayEvent, requestUrl } from './event';
 import { tokenBucketLimiter } from './rate-limit';
 
@@ -32,7 +33,11 @@ async function loadHandler(name: string): Promise<HttpHandler> {
     invocations.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: event.requestContext.requestId }, () => mod.handler(event, context));
 }
 
-export async function createLocalServer(config: TokenVendingConfig, authorize: Authorize): Promise<Server> {
+/**
+ * `conveniences`: the local-only pages (lambda/local/conveniences.ts: the OpenAPI document, the
+ * dev-mode demo), asked first for GET requests; they are not API routes and never reach a handler.
+ */
+export async function createLocalServer(config: TokenVendingConfig, authorize: Authorize, conveniences?: Convenience): Promise<Server> {
   const routes = new Map<string, HttpHandler>();
   const publicRoutes = new Set<string>();
   for (const r of activeRoutes(config)) {
@@ -55,7 +60,10 @@ export async function createLocalServer(config: TokenVendingConfig, authorize: A
       const path = requestUrl(req).pathname;
       const key = `${req.method} ${path}`;
       const handler = routes.get(key);
-      if (cors && req.method === 'OPTIONS' && path !== '/') {
+      const local = await conveniences?.(req.method ?? 'GET', path);
+      if (local) {
+        result = local;
+      } else if (cors && req.method === 'OPTIONS' && path !== '/') {
         // OPTIONS (preflights included) meets the `OPTIONS /{proxy+}` route: no authorizer, the
         // not-found function answers 204. (`/{proxy+}` does not match `/`: that one goes to $default.)
         result = await fallback(apiGatewayEvent(req, body, `${PREFLIGHT_ROUTE.method} ${PREFLIGHT_ROUTE.path}`));
@@ -82,7 +90,8 @@ export async function createLocalServer(config: TokenVendingConfig, authorize: A
     }
     result = withCorsHeaders(result, cors, origin, preflight);
     res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
-    res.end(result.body ?? '');
+    // As API Gateway does with a Lambda response that sets isBase64Encoded.
+    res.end(result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? ''));
   });
 }
 

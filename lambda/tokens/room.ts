@@ -55,6 +55,12 @@ export interface VideoGrant {
   hidden?: true;
 }
 
+/** LiveKit's RoomAgentDispatch as a token carries it (camelCase JSON of the protobuf message). */
+export interface AgentDispatch {
+  agentName: string;
+  metadata: string;
+}
+
 export interface RoomTokenClaims {
   iss: string;
   sub: string;
@@ -64,6 +70,8 @@ export interface RoomTokenClaims {
   metadata?: string;
   attributes?: Record<string, string>;
   video: VideoGrant;
+  /** LiveKit's RoomConfiguration: here only the agents to dispatch when the room is created. */
+  roomConfig?: { agents: AgentDispatch[] };
 }
 
 export interface RoomTokenInput {
@@ -76,6 +84,35 @@ export interface RoomTokenInput {
   name?: string;
   metadata?: string;
   attributes?: Record<string, string>;
+  agents?: readonly AgentDispatch[];
+}
+
+/** A request's `room_config` (LiveKit RoomConfiguration, proto field names), as far as it was parsed. */
+export interface RequestedRoomConfig {
+  [field: string]: unknown;
+  agents?: readonly { [field: string]: unknown; agent_name: string; metadata?: string | null }[] | null;
+}
+
+/**
+ * The agent dispatches a request's `room_config` asks for, when it asks for nothing but
+ * dispatching agents the policy lists (`allowed`); otherwise the first field it may not set.
+ */
+export function agentDispatches(
+  roomConfig: RequestedRoomConfig | null | undefined,
+  allowed: readonly string[] | undefined,
+): { agents: AgentDispatch[] } | { refused: string } {
+  const agents: AgentDispatch[] = [];
+  for (const [field, value] of Object.entries(roomConfig ?? {})) {
+    if (value === null || value === undefined) continue;
+    if (field !== 'agents' || !Array.isArray(value)) return { refused: `room_config.${field}` };
+  }
+  for (const [i, dispatch] of (roomConfig?.agents ?? []).entries()) {
+    const extra = Object.keys(dispatch).find((k) => k !== 'agent_name' && k !== 'metadata' && dispatch[k] != null);
+    if (extra) return { refused: `room_config.agents.${i}.${extra}` };
+    if (!allowed?.includes(dispatch.agent_name)) return { refused: `room_config.agents.${i}.agent_name` };
+    agents.push({ agentName: dispatch.agent_name, metadata: dispatch.metadata ?? '' });
+  }
+  return { agents };
 }
 
 /** Only the grants listed here can ever be written: no admin, create, record or ingress grant. */
@@ -98,6 +135,7 @@ export function roomTokenClaims(input: RoomTokenInput): RoomTokenClaims {
   if (input.name) claims.name = input.name;
   if (input.metadata) claims.metadata = input.metadata;
   if (input.attributes && Object.keys(input.attributes).length) claims.attributes = { ...input.attributes };
+  if (input.agents?.length) claims.roomConfig = { agents: input.agents.map((a) => ({ agentName: a.agentName, metadata: a.metadata })) };
   return claims;
 }
 

@@ -190,7 +190,7 @@ describe('bad input gets a 4xx problem+json and nothing else', () => {
     ['a form body', () => fetch(server.url + '/v1/playback-tokens', { method: 'POST', body: 'channel=demo', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, 'unsupported_media_type'],
     ['the wrong method', () => fetch(server.url + '/v1/playback-tokens'), 405, 'method_not_allowed'],
     ['an unknown path', () => server.post('/v1/playback-token', { channel: 'demo' }), 404, 'not_found'],
-    ['the root path', () => fetch(server.url + '/'), 404, 'not_found'],
+    ['a POST to the root path (GET / is the dev-mode demo page)', () => server.post('/', {}), 404, 'not_found'],
   ];
   it.each(cases)('%s', async (_name, send, status, code) => {
     const res = await send();

@@ -24,6 +24,7 @@ const config = (hostEpoch: number) => ({
         name: 'host', rooms: ['studio', 'studio-*'],
         grants: { canPublish: true, canPublishData: true, canPublishSources: ['camera', 'microphone'] },
         allowIdentityOverride: true, allowMetadata: true, allowAttributes: true, e2ee: true, e2eeEpoch: hostEpoch,
+        agents: ['support-bot', 'captioner'],
       },
       { name: 'backstage', rooms: ['backstage'], grants: { canPublish: true } },
     ],
@@ -94,7 +95,61 @@ describe("LiveKit's own client SDK", () => {
 
   it('gets a 4xx, not a token, when it asks for agent dispatch (room_config) the caller may not set', async () => {
     const source = TokenSource.endpoint(`${server.url}/v1/room-tokens`);
-    await expect(source.fetch({ roomName: 'studio', agentName: 'helper' })).rejects.toThrow(/403/);
+    await expect(source.fetch({ roomName: 'studio', agentName: 'helper' })).rejects.toThrow(/403.*field_not_allowed/);
+    await expect(source.fetch({ roomName: 'lobby', agentName: 'support-bot' })).rejects.toThrow(/403.*field_not_allowed/);
+  });
+
+  it('dispatches an agent the room policy lists: agentName and agentMetadata land in the token\'s roomConfig', async () => {
+    const source = TokenSource.endpoint(`${server.url}/v1/room-tokens`);
+    const { participantToken } = await source.fetch({ roomName: 'studio', agentName: 'support-bot', agentMetadata: '{"lang":"de"}' });
+    const claims = await verifier.verify(participantToken);
+    expect(claims.roomConfig).toEqual({ agents: [{ agentName: 'support-bot', metadata: '{"lang":"de"}' }] });
+    expect(claims.video).toMatchObject({ room: 'studio', roomJoin: true });
+  });
+});
+
+describe('LiveKit agent dispatch (room policy `agents`)', () => {
+  it('writes every listed agent the request dispatches into roomConfig.agents, in order', async () => {
+    const { res, json } = await request({
+      room_name: 'studio-2',
+      room_config: { agents: [{ agent_name: 'captioner' }, { agent_name: 'support-bot', metadata: 'x' }] },
+    });
+    expect(res.status).toBe(201);
+    const claims = await verifier.verify(json.participant_token);
+    expect(claims.roomConfig).toEqual({ agents: [{ agentName: 'captioner', metadata: '' }, { agentName: 'support-bot', metadata: 'x' }] });
+  });
+
+  it('puts no roomConfig into a token whose request dispatches nothing', async () => {
+    for (const room_config of [undefined, null, {}, { agents: [] }, { agents: null }]) {
+      const { res, json } = await request({ room_name: 'studio', room_config });
+      expect(res.status).toBe(201);
+      expect(await verifier.verify(json.participant_token)).not.toHaveProperty('roomConfig');
+    }
+  });
+
+  it.each([
+    ['an agent the policy does not list', 'studio', { agents: [{ agent_name: 'helper' }] }, 'room_config.agents.0.agent_name'],
+    ['a listed agent beside one that is not', 'studio', { agents: [{ agent_name: 'captioner' }, { agent_name: 'helper' }] }, 'room_config.agents.1.agent_name'],
+    ['any agent in a room whose policy lists none', 'lobby', { agents: [{ agent_name: 'support-bot' }] }, 'room_config.agents.0.agent_name'],
+    ['other room settings beside the agents', 'studio', { agents: [{ agent_name: 'support-bot' }], max_participants: 2 }, 'room_config.max_participants'],
+    ['other room settings alone', 'studio', { name: 'studio', empty_timeout: 1 }, 'room_config.name'],
+    ['other dispatch settings (deployment)', 'studio', { agents: [{ agent_name: 'support-bot', deployment: 'canary' }] }, 'room_config.agents.0.deployment'],
+  ])('refuses %s: 403 field_not_allowed', async (_what, room_name, room_config, field) => {
+    const { res, json } = await request({ room_name, room_config });
+    expect(res.status).toBe(403);
+    expect(json).toMatchObject({ code: 'field_not_allowed', detail: expect.stringContaining(field) });
+    expect(json.participant_token).toBeUndefined();
+  });
+
+  it.each([
+    [{ agents: [{ agent_name: 'support-bot' }, { agent_name: 'support-bot' }] }],
+    [{ agents: [{ agent_name: '' }] }],
+    [{ agents: [{ agent_name: 'support-bot', metadata: 'x'.repeat(1025) }] }],
+    [{ agents: 'support-bot' }],
+  ])('refuses a malformed dispatch %j: 400 invalid_request', async (room_config) => {
+    const { res, json } = await request({ room_name: 'studio', room_config });
+    expect(res.status).toBe(400);
+    expect(json.code).toBe('invalid_request');
   });
 });
 

@@ -124,6 +124,10 @@ describe('fuzzing the local server over HTTP', () => {
       fc.asyncProperty(gen, async (req) => {
         const routed = Object.values(ROUTE_PATHS).includes(req.path.split('?')[0]!) && req.method === 'POST';
         const res = await send(req);
+        // Local conveniences of npm start, not routes (lambda/local/conveniences.ts): the dev-mode
+        // demo page and the OpenAPI document. The deployed API answers these paths 404.
+        const path = new URL(`http://x${req.path}`).pathname;
+        if (req.method === 'GET' && (path === '/' || path === '/openapi.json' || path.startsWith('/demo/')) && res.status === 200) return;
         if (req.method === 'HEAD') {
           // No body on a HEAD response; the status and type still say what happened.
           expect([404, 405, 200, 201, 400, 401, 403, 413, 415]).toContain(res.status);

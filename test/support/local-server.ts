@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { checkResponsesFrom } from './openapi-conformance';
 
 export interface LocalServer {
   url: string;
@@ -52,6 +53,7 @@ export async function startLocalServer(env: Record<string, string | undefined> =
       reject(new Error(`local server exited (${code}):\n${out}`));
     });
   });
+  checkResponsesFrom(url); // every response from it is checked against openapi.json
   return {
     url,
     output: () => out,

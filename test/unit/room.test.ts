@@ -5,7 +5,7 @@ import { TokenVerifier } from 'livekit-server-sdk';
 import { describe, expect, it } from 'vitest';
 import { parseConfig, type RoomPolicy } from '../../lambda/config/schema';
 import { parseLiveKitCredentials, SecretFormatError } from '../../lambda/secrets/keys';
-import { e2eeKey, roomMatches, roomPolicyFor, roomTokenClaims, signRoomToken } from '../../lambda/tokens/room';
+import { agentDispatches, e2eeKey, roomMatches, roomPolicyFor, roomTokenClaims, signRoomToken } from '../../lambda/tokens/room';
 
 const policies = parseConfig({
   channels: [{ id: 'a', arn: 'arn:aws:ivs:us-east-1:123456789012:channel/Abc' }],
@@ -125,5 +125,40 @@ describe('roomMatches in bounded time', () => {
     const patterns = ['*', 'a*', '*a', 'a*b', '*-*', 'class-*', '*_*_*', 'x**y', '**'];
     const rooms = ['a', 'ab', 'a-b', 'class-', 'class-7', 'a_b_c', 'xy', 'x1y', 'x12y', '-', '--', 'a'.repeat(65), `a${'b'.repeat(64)}`, `${'a'.repeat(64)}-${'b'.repeat(64)}`];
     for (const p of patterns) for (const r of rooms) expect(roomMatches(p, r), `${p} ~ ${r}`).toBe(reference(p, r));
+  });
+});
+
+describe('agentDispatches (LiveKit agent dispatch)', () => {
+  it('turns dispatches of listed agents into RoomAgentDispatch (camelCase, metadata defaults to "")', () => {
+    expect(agentDispatches({ agents: [{ agent_name: 'bot', metadata: 'm' }, { agent_name: 'cap' }] }, ['cap', 'bot'])).toEqual({
+      agents: [{ agentName: 'bot', metadata: 'm' }, { agentName: 'cap', metadata: '' }],
+    });
+    expect(agentDispatches(undefined, undefined)).toEqual({ agents: [] });
+    expect(agentDispatches({ agents: null, name: null }, undefined)).toEqual({ agents: [] });
+  });
+
+  it('names the first field the caller may not set', () => {
+    expect(agentDispatches({ agents: [{ agent_name: 'bot' }] }, undefined)).toEqual({ refused: 'room_config.agents.0.agent_name' });
+    expect(agentDispatches({ agents: [{ agent_name: 'bot', restart_policy: 1 }] }, ['bot'])).toEqual({ refused: 'room_config.agents.0.restart_policy' });
+    expect(agentDispatches({ metadata: 'x' }, ['bot'])).toEqual({ refused: 'room_config.metadata' });
+  });
+
+  it('writes roomConfig into the claims only when an agent is dispatched', () => {
+    const base = { apiKey: 'k', identity: 'a', room: 'stage-1', policy: speakers, now: new Date(0), ttlSeconds: 60 };
+    expect(roomTokenClaims(base)).not.toHaveProperty('roomConfig');
+    expect(roomTokenClaims({ ...base, agents: [] })).not.toHaveProperty('roomConfig');
+    expect(roomTokenClaims({ ...base, agents: [{ agentName: 'bot', metadata: '' }] }).roomConfig).toEqual({ agents: [{ agentName: 'bot', metadata: '' }] });
+  });
+
+  it('accepts policy agent names LiveKit workers register with, and refuses others at synth', () => {
+    const withAgents = (agents: unknown) => () =>
+      parseConfig({
+        channels: [{ id: 'a', arn: 'arn:aws:ivs:us-east-1:123456789012:channel/Abc' }],
+        livekit: { url: 'wss://lk.example.com', roomPolicies: [{ name: 'p', rooms: ['r'], agents }] },
+        entitlements: [{ name: 'e', roomPolicies: ['p'] }],
+      });
+    expect(withAgents(['support-bot', 'my_agent.v2'])().livekit!.roomPolicies[0]!.agents).toEqual(['support-bot', 'my_agent.v2']);
+    expect(withAgents(['has space'])).toThrow(/agent name/);
+    expect(withAgents([])).toThrow();
   });
 });
