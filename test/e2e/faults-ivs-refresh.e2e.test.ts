@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FAKE_AWS_ENV, fakeIvs, type FakeChannel, type Mode } from '../support/fake-aws';
-import { sleep } from '../support/fault-checks';
+import { jsonLines, printedBy, sleep } from '../support/fault-checks';
 
 const WINDOW_MS = 15 * 60_000;
 const CASES: { name: string; mode?: Mode; value?: Partial<FakeChannel> }[] = [
@@ -47,21 +47,6 @@ afterAll(async () => {
   await ivs?.close();
 });
 
-/** What the process writes to stdout/stderr while `run` runs (Powertools writes there, as on Lambda). */
-async function output(run: () => Promise<unknown>): Promise<string> {
-  let raw = '';
-  const grab = (chunk: unknown) => ((raw += String(chunk)), true);
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(grab);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(grab);
-  try {
-    await run();
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-  return raw;
-}
-
 describe('IVS GetChannel faults once the cached lookup has expired', () => {
   it.each(CASES)('$name: serves the cached URL at once, refreshes once in the background, logs and counts it, recovers', async (c) => {
     const arn = arnOf(c.name);
@@ -72,7 +57,7 @@ describe('IVS GetChannel faults once the cached lookup has expired', () => {
     if (c.mode) ivs.fault(arn, c.mode);
     if (c.value) Object.assign(ivs.channels.find((ch) => ch.arn === arn)!, c.value);
     vi.setSystemTime(Date.now() + WINDOW_MS + 1_000);
-    const printed = await output(async () => {
+    const printed = await printedBy(async () => {
       const started = performance.now();
       const urls = await Promise.all(Array.from({ length: 10 }, () => channels.channelPlaybackUrl(channel)));
       expect(performance.now() - started).toBeLessThan(500); // nobody waits on the failing IVS
@@ -85,7 +70,7 @@ describe('IVS GetChannel faults once the cached lookup has expired', () => {
     expect(calls).toBeGreaterThanOrEqual(2);
     expect(calls).toBeLessThanOrEqual(3); // one refresh (the SDK retries a retryable fault once)
     expect(printed).toMatch(/GetChannel refresh failed; serving the cached channel/);
-    const emf = printed.split('\n').filter((l) => l.startsWith('{') && l.includes('"_aws"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const emf = jsonLines(printed).filter((l) => l._aws);
     for (const metric of ['IvsLookupFailures', 'StaleValuesServed']) {
       expect(emf.some((l) => metric in l && l.source === 'GetChannel'), metric).toBe(true);
     }

@@ -67,3 +67,26 @@ export async function burst(n: number, send: () => Promise<Response>): Promise<{
     }),
   );
 }
+
+/**
+ * Everything this process writes to stdout and stderr while `run` runs (Powertools writes its
+ * log and EMF lines there, as on Lambda), e.g. to read what an in-process test logged.
+ */
+export async function printedBy(run: () => Promise<unknown>): Promise<string> {
+  const { vi } = await import('vitest');
+  let raw = '';
+  const grab = (chunk: unknown) => ((raw += String(chunk)), true);
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation(grab);
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation(grab);
+  try {
+    await run();
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+  return raw;
+}
+
+/** The JSON lines of some output (log lines and EMF lines). */
+export const jsonLines = (output: string): Record<string, any>[] =>
+  output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>);

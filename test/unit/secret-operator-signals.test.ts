@@ -7,6 +7,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { jsonLines, printedBy } from '../support/fault-checks';
 import { p384KeyPair } from '../support/keys';
 import { writeTempFile } from '../support/local-server';
 
@@ -29,20 +30,9 @@ afterAll(() => {
   vi.unstubAllEnvs();
 });
 
-async function printed(run: () => Promise<unknown>): Promise<Record<string, any>[]> {
-  let raw = '';
-  const grab = (chunk: unknown) => ((raw += String(chunk)), true);
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(grab);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(grab);
-  try {
-    await run();
-    await new Promise((r) => setTimeout(r, 50)); // the background refresh settles
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-  return raw.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>);
-}
+/** The JSON lines printed while `run` runs, after the background refresh it starts has settled. */
+const printed = async (run: () => Promise<unknown>) =>
+  jsonLines(await printedBy(async () => (await run(), await new Promise((r) => setTimeout(r, 50)))));
 
 describe('the playback key format checks say which one failed', () => {
   it.each([
