@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { platform } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { SERVICE_NAME } from '../lambda/config/observability';
-import { CONFIG_ASSET_FILE } from '../lambda/config/runtime';
+import { CONFIG_ASSET_FILE, CONFIG_SHA256_DEFINE } from '../lambda/config/runtime';
 
 export interface TokenFunctionProps {
   /** File under lambda/handlers/, without `.ts`. */
@@ -39,6 +39,15 @@ export interface TokenFunctionProps {
    * false: functions off the viewer's path keep the smaller asset and the runtime's SDK.
    */
   readonly bundleAwsSdk?: boolean;
+  /**
+   * AWS SDK packages the function imports only on a path its config never takes (the IVS client
+   * of a playback function whose channels all have a playbackUrl): left out of the bundle, where
+   * even unevaluated they cost the cold start their parse (~5 ms for the IVS client, README
+   * "Cold starts"), and loaded from the runtime's own SDK v3 if that path is ever taken (the
+   * Node.js 18+ Lambda runtimes include it: Lambda developer guide, "Building Lambda functions
+   * with Node.js").
+   */
+  readonly sdkFromRuntime?: string[];
   /** Default 10 s (request path); key-lifecycle functions that call IVS in several regions need longer. */
   readonly timeout?: Duration;
 }
@@ -89,11 +98,12 @@ export class TokenFunction extends Construct {
         format: OutputFormat.ESM,
         target: 'node24',
         mainFields: ['module', 'main'],
-        // jsonwebtoken and friends are CommonJS: give the ESM bundle a `require`.
+        // A CommonJS dependency inside an ESM bundle needs a `require` (none of the API functions has one today).
         banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
         minify: true,
         sourceMap: false,
         bundleAwsSDK: props.bundleAwsSdk ?? false,
+        ...(props.sdkFromRuntime?.length ? { externalModules: props.sdkFromRuntime } : {}),
         forceDockerBundling: false,
         ...(props.config ? configInAsset(props.config) : {}),
       },
@@ -110,7 +120,10 @@ function configInAsset(config: { path: string; sha256: string }) {
   const copy = (dest: string) =>
     platform() === 'win32' ? `copy /y "${config.path}" "${dest}"` : `cp '${config.path.replace(/'/g, "'\\''")}' '${dest.replace(/'/g, "'\\''")}'`;
   return {
-    environment: { TOKEN_VENDING_CONFIG_SHA256: config.sha256 },
+    // The file's hash, compiled into the bundle: the function takes that file as validated
+    // (lambda/config/runtime.ts) and validates any other. Being a bundling option, it also
+    // keys CDK's asset cache, so a bundle is never reused with another config.
+    define: { [CONFIG_SHA256_DEFINE]: JSON.stringify(config.sha256) },
     commandHooks: {
       beforeBundling: () => [],
       beforeInstall: () => [],

@@ -24,7 +24,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import type { TokenVendingConfig } from '../lambda/config/schema';
+import { needsChannelLookups, parseConfig, type TokenVendingConfig } from '../lambda/config/schema';
 import { TokenFunction } from './token-function';
 import { corsPolicy, isWildcardOrigin, PREFLIGHT_ROUTE } from '../lambda/http/cors';
 import { HMAC_HEADERS } from '../lambda/http/hmac';
@@ -103,6 +103,8 @@ export class TokenVendingApi extends Construct {
   readonly accessLogs: LogGroup;
   readonly functions: Record<string, TokenFunction> = {};
   private readonly configFile: { path: string; sha256: string };
+  /** Does the playback function ever call IVS (needsChannelLookups)? If not, its bundle has no IVS client. */
+  private readonly channelLookups: boolean;
   private readonly logLevel: string;
   private readonly edgeOriginSecretName?: string;
 
@@ -112,10 +114,13 @@ export class TokenVendingApi extends Construct {
     this.edgeOriginSecretName = props.edgeOriginSecretName;
     // The config travels in each function's asset (no 4 KB environment limit): one file per
     // synth, copied beside every bundle (TokenFunction). The environment holds secret ids only.
-    const configJson = JSON.stringify(config);
+    // What the functions trust without validating again (lambda/config/runtime.ts): the
+    // schema's output, even for a config built by hand rather than by parseConfig.
+    const configJson = JSON.stringify(parseConfig(config, `TokenVendingApi config (${this.node.path})`));
     const configFile = { path: join(mkdtempSync(join(tmpdir(), 'token-vending-config-')), 'config.json'), sha256: createHash('sha256').update(configJson).digest('hex') };
     writeFileSync(configFile.path, configJson);
     this.configFile = configFile;
+    this.channelLookups = needsChannelLookups(config);
     this.logLevel = config.observability.logLevel;
 
     const authorizer = this.authorizer(config, props.secrets);
@@ -297,6 +302,7 @@ export class TokenVendingApi extends Construct {
       // of the time (README "Cold starts"). Bundled, a client the request does not use is
       // never evaluated (external, Powertools' static import of it would load it at start).
       bundleAwsSdk: true,
+      sdkFromRuntime: handler === 'playback-tokens' && !this.channelLookups ? ['@aws-sdk/client-ivs'] : undefined,
     });
     if (uses.length) {
       f.role.addToPolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: uses.map((u) => u.secret.secretArn) }));

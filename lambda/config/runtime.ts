@@ -14,6 +14,7 @@
  * `TOKEN_VENDING_CONFIG` (JSON) or `TOKEN_VENDING_CONFIG_FILE` (a path); either, when set,
  * is read instead of the asset file.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as z from './zod';
@@ -22,6 +23,15 @@ import type { SecretSource } from '../secrets/sources';
 
 /** The config file inside every function's asset (beside the bundle). */
 export const CONFIG_ASSET_FILE = 'token-vending-config.json';
+
+/**
+ * The sha256 (hex) of the config file the synth validated and put beside this bundle,
+ * compiled into the bundle by esbuild (`define` in lib/token-function.ts). Outside a bundle
+ * (tsx, tests, `npm start`) it does not exist.
+ */
+declare const __TOKEN_VENDING_CONFIG_SHA256__: string | undefined;
+export const CONFIG_SHA256_DEFINE = '__TOKEN_VENDING_CONFIG_SHA256__';
+const SYNTH_CONFIG_SHA256 = typeof __TOKEN_VENDING_CONFIG_SHA256__ === 'string' ? __TOKEN_VENDING_CONFIG_SHA256__ : undefined;
 
 const optional = z.optional(z.string().check(z.minLength(1)));
 const envSchema = z.object({
@@ -61,7 +71,14 @@ export function runtimeConfig(): RuntimeConfig {
   if (cached) return cached;
   const env = envSchema.parse(process.env);
   const carried = configText(env);
-  const config = parseConfig(JSON.parse(carried.text), `runtime config (${carried.source})`);
+  // The asset's file, byte for byte what the synth validated (parseConfig's output: defaults
+  // applied), is taken as it is: validating it again would only repeat the synth's verdict and
+  // costs a cold start ~10 ms (building the schema, then parsing). Any other config (local,
+  // or a file that is not the synth's) goes through the schema.
+  const synthValidated = carried.fromAsset && SYNTH_CONFIG_SHA256 !== undefined && sha256(carried.text) === SYNTH_CONFIG_SHA256;
+  const config = synthValidated
+    ? (JSON.parse(carried.text) as TokenVendingConfig)
+    : parseConfig(JSON.parse(carried.text), `runtime config (${carried.source})`);
   const source = (id?: string, file?: string, value?: string): SecretSource | undefined =>
     id ? { kind: 'secretsManager', id } : file ? { kind: 'file', id: file } : value ? { kind: 'inline', id: value } : undefined;
   const secrets: RuntimeConfig['secrets'] = {
@@ -83,12 +100,14 @@ export function runtimeConfig(): RuntimeConfig {
   return cached;
 }
 
-function configText(env: z.infer<typeof envSchema>): { text: string; source: string } {
-  if (env.TOKEN_VENDING_CONFIG) return { text: env.TOKEN_VENDING_CONFIG, source: 'TOKEN_VENDING_CONFIG' };
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+function configText(env: z.infer<typeof envSchema>): { text: string; source: string; fromAsset: boolean } {
+  if (env.TOKEN_VENDING_CONFIG) return { text: env.TOKEN_VENDING_CONFIG, source: 'TOKEN_VENDING_CONFIG', fromAsset: false };
   // In the bundle, import.meta.url is index.mjs: the file sits beside it.
   const path = env.TOKEN_VENDING_CONFIG_FILE ?? fileURLToPath(new URL(`./${CONFIG_ASSET_FILE}`, import.meta.url));
   try {
-    return { text: readFileSync(path, 'utf8'), source: path };
+    return { text: readFileSync(path, 'utf8'), source: path, fromAsset: !env.TOKEN_VENDING_CONFIG_FILE };
   } catch (err) {
     throw new Error(
       `token-vending config not found: ${path} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'}). ` +

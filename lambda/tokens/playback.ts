@@ -6,8 +6,8 @@
  * `aws:channel-arn` always, 10-minute cap with viewer-id or single-use.
  */
 import type { KeyObject } from 'node:crypto';
-import jwt from 'jsonwebtoken';
 import { IVS_REVOCABLE_MAX_TTL_SECONDS, type Resolution } from '../config/schema';
+import { signJwt } from './jws';
 import { epochSeconds } from './ttl';
 
 export interface PlaybackTokenInput {
@@ -54,9 +54,7 @@ export function playbackClaims(input: PlaybackTokenInput): PlaybackClaims {
 
 /** Sign with ES384 and header `{"alg":"ES384","typ":"JWT"}`; the algorithm is pinned here. */
 export function signPlaybackToken(claims: PlaybackClaims, key: KeyObject): string {
-  // `exp` is already in the claims, in seconds; noTimestamp keeps jsonwebtoken from adding
-  // an `iat` from its own clock (this module takes the time as a parameter).
-  return jwt.sign(claims, key, { algorithm: 'ES384', header: { alg: 'ES384', typ: 'JWT' }, noTimestamp: true });
+  return signJwt('ES384', claims, key);
 }
 
 /**

@@ -3,8 +3,8 @@
  * (HS256, `iss` = API key, `sub` = identity, `nbf`, `exp`, `video.room` always set).
  */
 import { hkdfSync, type KeyObject } from 'node:crypto';
-import jwt from 'jsonwebtoken';
 import type { RoomPolicy } from '../config/schema';
+import { signJwt } from './jws';
 import { epochSeconds } from './ttl';
 
 /** What one `*` of a room pattern stands for: 1-64 of [A-Za-z0-9_-]. */
@@ -141,7 +141,7 @@ export function roomTokenClaims(input: RoomTokenInput): RoomTokenClaims {
 
 /** HS256, pinned; the secret is a KeyObject parsed once per refresh. */
 export function signRoomToken(claims: RoomTokenClaims, apiSecret: KeyObject): string {
-  return jwt.sign(claims, apiSecret, { algorithm: 'HS256', header: { alg: 'HS256', typ: 'JWT' }, noTimestamp: true });
+  return signJwt('HS256', claims, apiSecret);
 }
 
 const E2EE_SALT = Buffer.from('token-vending/livekit-e2ee', 'utf8');

@@ -6,7 +6,7 @@
  * environment variable, a handler that only works from source.
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App } from 'aws-cdk-lib';
@@ -16,7 +16,8 @@ import { TokenVerifier } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambda/config/schema';
 import { TokenVendingStack } from '../../lib/token-vending-stack';
-import { FAKE_AWS_ENV, fakeSecretsManager } from '../support/fake-aws';
+import { FAKE_AWS_ENV, fakeIvs, fakeSecretsManager } from '../support/fake-aws';
+import { printedBy } from '../support/fault-checks';
 import { p384KeyPair } from '../support/keys';
 
 const OUTDIR = resolve('cdk.out/bundle-test'); // inside the project, so `@aws-sdk/*` resolves as on Lambda
@@ -175,5 +176,75 @@ describe('the deployed bundles with auth "none"', () => {
     const res = await handler({ ...event('/v1/playback-tokens', { channel: 'demo' }), requestContext });
     expect(res.statusCode, res.body).toBe(200);
     await expect(jwtVerify(JSON.parse(res.body).token, keys.publicKey, { algorithms: ['ES384'] })).resolves.toBeTruthy();
+  });
+});
+
+describe('what the synth compiles into a bundle', () => {
+  const bundleOf = (from: TokenVendingStack, outdir: string, handler: string) =>
+    join(outdir, (from.api.functions[handler]!.fn.node.findChild('Code') as Asset).assetPath);
+
+  it('leaves the IVS client out of a playback bundle whose channels all have a playbackUrl, and loads it from the runtime if ever asked', () => {
+    const text = readFileSync(join(bundleOf(stack, OUTDIR, 'playback-tokens'), 'index.mjs'), 'utf8');
+    expect(text).toContain('import("@aws-sdk/client-ivs")');
+    // The client's operation schemas name every IVS operation: none of them is inside.
+    expect(text).not.toContain('StartViewerSessionRevocation');
+    // The revocation function always calls IVS: its client is inside.
+    expect(readFileSync(join(bundleOf(stack, OUTDIR, 'viewer-revocations'), 'index.mjs'), 'utf8')).toContain('StartViewerSessionRevocation');
+  });
+
+  describe('with a channel whose playback URL only IVS knows', () => {
+    const outdir = `${OUTDIR}-lookups`;
+    const channelArn = 'arn:aws:ivs:us-east-1:123456789012:channel/Lookup';
+    let lookups: TokenVendingStack;
+    let ivs: Awaited<ReturnType<typeof fakeIvs>>;
+    beforeAll(async () => {
+      ivs = await fakeIvs([{ arn: channelArn, playbackUrl: 'https://y.playback.live-video.net/b.m3u8', authorized: true }]);
+      process.env.AWS_ENDPOINT_URL_IVS = ivs.url;
+      const app = new App({ outdir });
+      lookups = new TokenVendingStack(app, 'BundlesLookups', { config: parseConfig({ ...config, channels: [{ id: 'lookup', arn: channelArn }] }) });
+      app.synth();
+    });
+    afterAll(async () => {
+      await ivs?.close();
+      rmSync(outdir, { recursive: true, force: true });
+    });
+
+    it('bundles the IVS client and resolves the URL with GetChannel through it', async () => {
+      const text = readFileSync(join(bundleOf(lookups, outdir, 'playback-tokens'), 'index.mjs'), 'utf8');
+      expect(text).not.toContain('import("@aws-sdk/client-ivs")');
+      expect(text).toContain('StartViewerSessionRevocation');
+      const res = await (await deployed('playback-tokens', { stack: lookups, outdir }))(event('/v1/playback-tokens', { channel: 'lookup' }));
+      expect(res.statusCode, res.body).toBe(200);
+      expect(JSON.parse(res.body).playbackUrl).toMatch(/^https:\/\/y\.playback\.live-video\.net\/b\.m3u8\?token=/);
+      expect(ivs.getChannelCalls(channelArn)).toBe(1);
+    });
+  });
+
+  it('takes the config file the synth wrote as validated, and validates a file whose bytes are not the synth\'s', async () => {
+    // A copy of the playback asset whose config file was edited after the synth: one unknown
+    // key, which the schema refuses. The bundle's compiled hash no longer matches, so the
+    // function validates the file, refuses to serve and says why in its log.
+    const copy = `${OUTDIR}-edited`;
+    cpSync(bundleOf(stack, OUTDIR, 'playback-tokens'), copy, { recursive: true });
+    try {
+      const file = join(copy, 'token-vending-config.json');
+      const synthText = readFileSync(file, 'utf8');
+      expect(readFileSync(join(copy, 'index.mjs'), 'utf8')).toContain(`"${createHash('sha256').update(synthText).digest('hex')}"`);
+      writeFileSync(file, JSON.stringify({ ...JSON.parse(synthText), surprise: true }));
+      const fn = stack.api.functions['playback-tokens']!.fn;
+      const env = (stack.resolve((fn.node.defaultChild as any).environment) as { variables: Record<string, string> }).variables;
+      for (const [k, v] of Object.entries(env)) process.env[k] = typeof v === 'string' ? v : arn(`created-${k}`);
+      const { handler } = await import(`${pathToFileURL(join(copy, 'index.mjs')).href}?edited`);
+      let res = { statusCode: 0, body: '' };
+      process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+      const logged = await printedBy(async () => (res = await handler(event('/v1/playback-tokens', { channel: 'demo' }))));
+      process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+      expect(res.statusCode).toBe(500);
+      expect(res.body).not.toContain('surprise');
+      expect(logged).toContain('Invalid token-vending runtime config');
+      expect(logged).toContain('surprise');
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 });

@@ -45,3 +45,34 @@ describe('config', () => {
     ).not.toThrow();
   });
 });
+
+describe('the config the functions trust', () => {
+  // A deployed function takes its asset's config file, the synth's parseConfig output, without
+  // validating it again (lambda/config/runtime.ts). That is sound only if the output is plain
+  // JSON and is its own parse: nothing lost in JSON, no default applied twice.
+  const full = parseConfig({
+    channels: [
+      { id: 'a', arn: 'arn:aws:ivs:us-east-1:123456789012:channel/Aaaa', playbackUrl: 'https://x.playback.live-video.net/a.m3u8', tags: { tier: 'gold' } },
+      { id: 'b', arn: 'arn:aws:ivs:eu-west-1:123456789012:channel/Bbbb' },
+    ],
+    channelDiscovery: { tag: 'token-vending:channel' },
+    origins: { allow: ['https://watch.example.com', 'https://*.example.org'], strictOriginEnforcement: true },
+    playback: { viewerId: true, ttlSeconds: { default: 120 }, keyRegions: ['eu-west-1'] },
+    turn: { uris: ['stun:turn.example.com', 'turns:turn.example.com:5349?transport=tcp'] },
+    livekit: { url: 'wss://lk.example.com', roomPolicies: [{ name: 'p', rooms: ['class-*'], e2ee: true, agents: ['helper'], grants: { canPublishSources: ['camera'] } }] },
+    entitlements: [{ name: 'gold', when: { claim: 'plan', anyOf: ['gold'] }, channels: ['tag:tier=gold', 'b'], channelsFromClaim: 'subs', turn: true, roomPolicies: ['p'], revokeViewers: true, maximumResolution: 'HD' }],
+    auth: { type: 'hmac', hosts: ['api.example.com'] },
+    api: { routeThrottle: { 'POST /v1/room-tokens': { rateLimit: 5 } } },
+    alarms: { notify: { emails: ['ops@example.com'] } },
+    edge: { rateLimitPerCaller: { requests: 60 } },
+  });
+
+  it.each([
+    ['the dev config', devConfig()],
+    ['a config using every section', full],
+  ])('parses %s, written as JSON, back to exactly itself', (_name, config) => {
+    const written = JSON.stringify(config);
+    expect(JSON.parse(written)).toEqual(config);
+    expect(JSON.stringify(parseConfig(JSON.parse(written)))).toBe(written);
+  });
+});
