@@ -1,6 +1,7 @@
 /**
  * The runtime side's one reader of `process.env` (DESIGN.md §2) and of the config: read on
- * first use, validated, frozen, once per container. Everything else takes these values as
+ * first use, validated (or, deployed, taken as the synth validated it: see runtimeConfig), frozen,
+ * once per container. Everything else takes these values as
  * parameters.
  *
  * The config's carrier (DESIGN.md §6): in AWS it is a JSON file inside the function's own
