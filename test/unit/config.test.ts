@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assertDeployable, devConfig, parseConfig } from '../../lambda/config/schema';
+import { assertDeployable, devConfig, needsChannelLookups, parseConfig } from '../../lambda/config/schema';
 
 const channel = { id: 'a', arn: 'arn:aws:ivs:us-east-1:123456789012:channel/Abc' };
 const base = { channels: [channel], entitlements: [{ name: 'e', channels: ['a'] }] };
@@ -74,5 +74,15 @@ describe('the config the functions trust', () => {
     const written = JSON.stringify(config);
     expect(JSON.parse(written)).toEqual(config);
     expect(JSON.stringify(parseConfig(JSON.parse(written)))).toBe(written);
+  });
+});
+
+describe('needsChannelLookups', () => {
+  const channel = { id: 'a', arn: 'arn:aws:ivs:us-east-1:123456789012:channel/Aaaa' };
+  it('is false only when every channel has a playbackUrl and discovery is off', () => {
+    expect(needsChannelLookups({ channels: [{ ...channel, playbackUrl: 'https://x.playback.live-video.net/a.m3u8' }] })).toBe(false);
+    expect(needsChannelLookups({ channels: [channel] })).toBe(true);
+    expect(needsChannelLookups({ channels: [{ ...channel, playbackUrl: 'https://x.playback.live-video.net/a.m3u8' }], channelDiscovery: { tag: 'tv' } })).toBe(true);
+    expect(needsChannelLookups({ channels: [], channelDiscovery: { tag: 'tv' } })).toBe(true);
   });
 });
