@@ -145,6 +145,18 @@ describe('entitlementOf', () => {
     expect(e.maximumResolution({ id: 'premium' })).toBeUndefined();
     expect(e.turn).toBe(false);
   });
+  it('lets a caller revoke viewers only of the channels a matching rule with revokeViewers opens', () => {
+    const withOps = [
+      ...rules,
+      { name: 'ops', when: { claim: 'cognito:groups', anyOf: ['ops'] }, channels: ['premium'], maximumResolution: 'SD' as const, turn: false, roomPolicies: [], revokeViewers: true },
+    ];
+    const ops = entitlementOf(caller({ 'cognito:groups': ['ops', 'subscribers'] }), withOps);
+    expect(ops.mayRevokeViewers({ id: 'premium' })).toBe(true);
+    // Watching is not revoking: "subs" opens every channel, but only "ops" may revoke, and only on premium.
+    expect(ops.mayWatch({ id: 'free' })).toBe(true);
+    expect(ops.mayRevokeViewers({ id: 'free' })).toBe(false);
+    expect(entitlementOf(caller({ 'cognito:groups': ['subscribers'] }), withOps).mayRevokeViewers({ id: 'premium' })).toBe(false);
+  });
 });
 
 describe('room token request strings shown to other participants', () => {

@@ -37,6 +37,15 @@ describe('turnCredentials', () => {
     ]);
   });
 
+  it('sorts by scheme alone: stuns and any case are STUN, a TURN host named "stun" is TURN', () => {
+    const mixed = ['STUN:a.example.com', 'stuns:b.example.com:5349', 'turn:stun:3478', 'TURNS:c.example.com:443?transport=tcp', 'xturn:d.example.com'];
+    const c = turnCredentials({ userId: 'alice', now, ttlSeconds: 60, key: key('s'), uris: mixed });
+    expect(c.iceServers[0]).toEqual({ urls: ['STUN:a.example.com', 'stuns:b.example.com:5349'] });
+    expect(c.uris).toEqual(['turn:stun:3478', 'TURNS:c.example.com:443?transport=tcp']);
+    // No STUN URI: no credential-less entry at all.
+    expect(turnCredentials({ userId: 'alice', now, ttlSeconds: 60, key: key('s'), uris: uris.slice(1) }).iceServers).toHaveLength(1);
+  });
+
   it('refuses a user id with ":" or none', () => {
     expect(() => turnCredentials({ userId: 'a:b', now, ttlSeconds: 60, key: key('s'), uris })).toThrow(/:/);
     expect(() => turnCredentials({ userId: '', now, ttlSeconds: 60, key: key('s'), uris })).toThrow();
