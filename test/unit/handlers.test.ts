@@ -11,7 +11,9 @@ import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { TokenVerifier } from 'livekit-server-sdk';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { HttpEvent, HttpResult } from '../../lambda/http/handler';
+import { FAKE_AWS_ENV, fakeSecretsManager } from '../support/fake-aws';
 import { p384KeyPair } from '../support/keys';
+import { ORIGIN_VERIFY_HEADER } from '../../lambda/http/edge';
 import { writeTempFile } from '../support/local-server';
 
 const CHANNEL_ARN = 'arn:aws:ivs:us-east-1:123456789012:channel/Demo';
@@ -332,5 +334,30 @@ describe('TURN credentials, in-process', () => {
     const { turn: _t, ...unconfigured } = baseConfig;
     const h2 = await handlers({}, unconfigured);
     expect((await h2.turn(event({}))).statusCode).toBe(404);
+  });
+});
+
+describe('behind the edge, in-process (the origin-verify secret from the loopback Secrets Manager, real SDK)', () => {
+  it('refuses a request without the current or previous value with 403 before reading the body, and serves one with it', async () => {
+    const current = randomBytes(24).toString('base64url');
+    const previous = randomBytes(24).toString('base64url');
+    const sm = await fakeSecretsManager({ 'Tv/edge': { string: JSON.stringify({ current, previous }) } });
+    try {
+      const h = await handlers({ ...FAKE_AWS_ENV, AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.url, EDGE_ORIGIN_SECRET_ID: 'Tv/edge', TURN_STATIC_AUTH_SECRET: 'turn-secret' });
+      for (const headers of [{}, { [ORIGIN_VERIFY_HEADER]: current.slice(1) }, { [ORIGIN_VERIFY_HEADER]: `${current} ` }]) {
+        const res = await h.turn(event('{not json', { headers }));
+        expect([res.statusCode, bodyOf(res).code, bodyOf(res).detail]).toEqual([403, 'edge_required', 'Call the API at its public address.']);
+        expect(String(res.body)).not.toContain(current);
+      }
+      for (const value of [current, previous]) expect((await h.turn(event({}, { headers: { [ORIGIN_VERIFY_HEADER]: value } }))).statusCode).toBe(200);
+      expect(sm.getSecretValueCalls('Tv/edge')).toBe(1); // read once, then cached
+    } finally {
+      await sm.close();
+    }
+  });
+
+  it('is not checked where the stack configured no edge secret (the local server stands in for the edge)', async () => {
+    const h = await handlers({ TURN_STATIC_AUTH_SECRET: 'turn-secret' });
+    expect((await h.turn(event({}))).statusCode).toBe(200);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { callerFromEvent, claimValues, hmacIssuer, type Caller } from '../../lambda/http/caller';
+import { callerFromEvent, claimValues, flattenClaim, hmacIssuer, type Caller } from '../../lambda/http/caller';
 import { sha256Hex } from '../../lambda/http/hmac';
 import { roomTokenRequest } from '../../lambda/http/schemas';
 import { entitlementOf } from '../../lambda/http/entitlements';
@@ -73,6 +73,7 @@ describe('claimValues', () => {
     [undefined, []],
     [{ nested: 1 }, []],
     [[{ nested: 1 }, 'x'], ['x']],
+    [[7, false, null, 'x'], ['7', 'false', 'x']],
   ])('%j -> %j', (value, expected) => expect(claimValues({ c: value }, 'c')).toEqual(expected));
   it('splits only scope, on spaces', () => {
     expect(claimValues({ scope: 'read write  admin' }, 'scope')).toEqual(['read', 'write', 'admin']);
@@ -105,6 +106,50 @@ describe('callerFromEvent', () => {
     // A claim the authorizer never passed.
     expect(() => callerFromEvent(event(flattened, `Bearer ${jwt({ ...payload, extra: 'x' })}`))).toThrow(refused);
   });
+  /** The 401 a caller gets: code and detail, not just "some 401". */
+  const refusal = (f: () => unknown): ProblemError => {
+    try {
+      f();
+    } catch (e) {
+      if (e instanceof ProblemError) return e;
+      throw e;
+    }
+    throw new Error('not refused');
+  };
+  it('refuses with the reason: not the verified token, or no signed-in caller', () => {
+    const forged = refusal(() => callerFromEvent(event(flattened, 'Bearer not-a-jwt')));
+    expect([forged.status, forged.code, forged.detail]).toEqual([401, 'unauthenticated', 'The Authorization header does not hold the verified token.']);
+    const none = refusal(() => callerFromEvent(event(undefined), { type: 'jwt' }));
+    expect([none.status, none.code, none.detail]).toEqual([401, 'unauthenticated', 'A signed-in caller is required.']);
+    expect(refusal(() => callerFromEvent(event({ iss: 'https://idp', sub: '' }))).code).toBe('unauthenticated');
+    // No headers at all (not even an empty object): still a 401, not a TypeError.
+    const headless = { requestContext: { authorizer: { jwt: { claims: flattened } } } } as never;
+    expect(refusal(() => callerFromEvent(headless)).status).toBe(401);
+  });
+  it('keeps the authorizer\'s scalar claims and takes only the arrays from the token', () => {
+    const c = callerFromEvent(event(flattened, `Bearer ${jwt(payload)}`));
+    expect(c.claims).toEqual({ ...flattened, 'cognito:groups': ['subscribers (lapsed)', 'beta'] });
+    expect([c.issuer, c.identity]).toEqual(['https://idp', 'u1']); // a JWT caller's identity is its sub, unprefixed
+  });
+  it('compares every claim of the token but objects: null, or the string "undefined", not passed by the authorizer is refused', () => {
+    const address = { country: 'NL' };
+    expect(callerFromEvent(event(flattened, `Bearer ${jwt({ ...payload, address })}`)).subject).toBe('u1');
+    expect(() => callerFromEvent(event(flattened, `Bearer ${jwt({ ...payload, nickname: null })}`))).toThrow(ProblemError);
+    expect(() => callerFromEvent(event(flattened, `Bearer ${jwt({ ...payload, nickname: 'undefined' })}`))).toThrow(ProblemError);
+  });
+  it('reads the token only for a claim in the flattened form, "[...]", both ends', () => {
+    for (const name of ['[draft', 'draft]', 'plain']) {
+      expect(callerFromEvent(event({ iss: 'https://idp', sub: 'u1', name })).claims.name).toBe(name); // no Authorization: not needed
+    }
+  });
+  it('names a caller whose claims have no string iss with an empty issuer', () => {
+    expect(callerFromEvent(event({ sub: 'u1', iss: 7 })).issuer).toBe('');
+  });
+  it('with auth "none", an authorizer\'s caller is still that caller (none only names callers nobody authenticated)', () => {
+    expect(callerFromEvent(event(flattened, `Bearer ${jwt(payload)}`), { type: 'none' }).subject).toBe('u1');
+    const hmac = { lambda: { sub: 'user-42', iss: hmacIssuer('b'), 'hmac:key': 'b', contentSha256: sha256Hex('') } };
+    expect(callerFromEvent({ headers: {}, body: '', requestContext: { authorizer: hmac } } as never, { type: 'none' }).identity).toBe('b/user-42');
+  });
   it('leaves claims with nothing flattened alone, whatever the Authorization header holds (local dev identity)', () => {
     const dev = { sub: 'local-dev-user', iss: 'urn:token-vending:local-dev' };
     expect(callerFromEvent(event(dev, 'Bearer some-frontend-token')).subject).toBe('local-dev-user');
@@ -124,6 +169,16 @@ describe('callerFromEvent', () => {
     expect(hmac('backend-2').identity).toBe('backend-2/user-42');
     expect(hmac('backend-1').issuer).not.toBe(hmac('backend-2').issuer);
   });
+});
+
+describe('flattenClaim (what the local server passes, as API Gateway does)', () => {
+  it.each([
+    [['a b', 'c'], '[a b c]'],
+    [{ country: 'NL' }, '{"country":"NL"}'],
+    [null, 'null'],
+    [42, '42'],
+    ['s', 's'],
+  ])('%j -> %j', (value, expected) => expect(flattenClaim(value)).toBe(expected));
 });
 
 describe('entitlementOf', () => {
