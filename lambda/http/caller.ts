@@ -75,10 +75,13 @@ export function callerFromEvent(event: HttpEvent, auth?: { type: string }): Call
 
 /** How API Gateway's JWT authorizer passes a claim: a string, arrays as `[a b]`, objects as JSON. */
 export function flattenClaim(v: unknown): string {
-  return Array.isArray(v) ? `[${v.join(' ')}]` : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
+  // null is an object too: JSON.stringify(null) is "null", as String(null) is.
+  return Array.isArray(v) ? `[${v.join(' ')}]` : typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
-const unverified = () => unauthorized('unauthenticated', 'The Authorization header does not hold the verified token.');
+function unverified() {
+  return unauthorized('unauthenticated', 'The Authorization header does not hold the verified token.');
+}
 
 /**
  * API Gateway's JWT authorizer passes an array claim as one string, `["a b", "c"]` as

@@ -160,7 +160,21 @@ describe('callerFromEvent', () => {
     expect(a.subject).toMatch(/^anonymous-[0-9a-f]{24}$/);
     expect(a.subject).not.toBe(b.subject);
     expect(a.claims).toEqual({});
+    expect([a.issuer, a.identity]).toEqual(['urn:token-vending:anonymous', a.subject]);
     expect(() => callerFromEvent(event(undefined), { type: 'jwt' })).toThrow(expect.objectContaining({ status: 401 }));
+  });
+  it('refuses an HMAC caller whose body is not the one signed, saying so', () => {
+    const hmac = (body: string, isBase64Encoded = false) =>
+      callerFromEvent({ headers: {}, body, isBase64Encoded, requestContext: { authorizer: { lambda: { sub: 'u', iss: hmacIssuer('k'), 'hmac:key': 'k', contentSha256: sha256Hex('{"a":1}') } } } } as never);
+    expect(hmac('{"a":1}').subject).toBe('u');
+    expect(hmac(Buffer.from('{"a":1}').toString('base64'), true).subject).toBe('u');
+    let e: unknown;
+    try {
+      hmac('{"a":2}');
+    } catch (err) {
+      e = err;
+    }
+    expect(e).toMatchObject({ status: 401, code: 'body_mismatch', detail: 'The body does not match the signed x-tv-content-sha256.' });
   });
   it('namespaces an HMAC caller by key id: same subject, different issuer and identity', () => {
     const hmac = (key: string) =>
