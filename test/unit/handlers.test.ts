@@ -54,6 +54,7 @@ async function handlers(env: Record<string, string>, config: object = baseConfig
     turn: (await import('../../lambda/handlers/turn-credentials')).handler,
     room: (await import('../../lambda/handlers/room-tokens')).handler,
     authorizer: (await import('../../lambda/handlers/hmac-authorizer')).handler,
+    notFound: (await import('../../lambda/handlers/not-found')).handler,
   };
 }
 
@@ -98,6 +99,8 @@ describe('room tokens and their E2EE key, in-process', () => {
     // Computed here from the documented derivation with node:crypto, not with lambda/tokens/room.ts.
     const expected = Buffer.from(hkdfSync('sha256', Buffer.from(E2EE_MASTER), Buffer.from('token-vending/livekit-e2ee'), Buffer.from('v1|3|studio'), 32)).toString('base64');
     expect(b.e2ee_key).toBe(expected);
+    // LiveKit's verifier does not read typ; other JWT libraries a client may use do.
+    expect(decodeProtectedHeader(b.participant_token)).toEqual({ alg: 'HS256', typ: 'JWT' });
     const grant = await new TokenVerifier(API_KEY, API_SECRET).verify(b.participant_token);
     expect(grant.sub).toBe('alice');
     expect(grant.video).toMatchObject({ room: 'studio', roomJoin: true, canPublish: true, canSubscribe: true });
@@ -313,6 +316,26 @@ describe('playback tokens, in-process', () => {
   });
 });
 
+describe('unmatched requests ($default), in-process', () => {
+  const unmatched = (method: string, path: string) => {
+    const e = event(undefined);
+    e.rawPath = path;
+    e.requestContext.http = { ...e.requestContext.http, method, path };
+    return e;
+  };
+  it('are 405 with Allow for a route known under another method, 404 for an unknown path, and 204 for OPTIONS', async () => {
+    const h = await handlers({});
+    const wrongMethod = await h.notFound(unmatched('GET', '/v1/playback-tokens'));
+    expect([wrongMethod.statusCode, wrongMethod.headers?.allow, bodyOf(wrongMethod).code]).toEqual([405, 'POST', 'method_not_allowed']);
+    const unknown = await h.notFound(unmatched('GET', '/v1/nope'));
+    expect([unknown.statusCode, unknown.headers?.allow, bodyOf(unknown).code]).toEqual([404, undefined, 'not_found']);
+    const jwks = await h.notFound(unmatched('POST', '/.well-known/jwks.json'));
+    expect([jwks.statusCode, jwks.headers?.allow]).toEqual([405, 'GET']);
+    const options = await h.notFound(unmatched('OPTIONS', '/v1/room-tokens'));
+    expect([options.statusCode, options.headers]).toEqual([204, { allow: 'POST' }]);
+  });
+});
+
 describe('TURN credentials, in-process', () => {
   it('use the caller\'s pseudonym as user, the requested TTL, and the configured URIs', async () => {
     const h = await handlers({ TURN_STATIC_AUTH_SECRET: 'turn-secret' });
@@ -344,13 +367,34 @@ describe('behind the edge, in-process (the origin-verify secret from the loopbac
     const sm = await fakeSecretsManager({ 'Tv/edge': { string: JSON.stringify({ current, previous }) } });
     try {
       const h = await handlers({ ...FAKE_AWS_ENV, AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.url, EDGE_ORIGIN_SECRET_ID: 'Tv/edge', TURN_STATIC_AUTH_SECRET: 'turn-secret' });
-      for (const headers of [{}, { [ORIGIN_VERIFY_HEADER]: current.slice(1) }, { [ORIGIN_VERIFY_HEADER]: `${current} ` }]) {
+      const attempts: Record<string, string>[] = [{}, { [ORIGIN_VERIFY_HEADER]: current.slice(1) }, { [ORIGIN_VERIFY_HEADER]: `${current} ` }];
+      for (const headers of attempts) {
         const res = await h.turn(event('{not json', { headers }));
         expect([res.statusCode, bodyOf(res).code, bodyOf(res).detail]).toEqual([403, 'edge_required', 'Call the API at its public address.']);
         expect(String(res.body)).not.toContain(current);
       }
       for (const value of [current, previous]) expect((await h.turn(event({}, { headers: { [ORIGIN_VERIFY_HEADER]: value } }))).statusCode).toBe(200);
       expect(sm.getSecretValueCalls('Tv/edge')).toBe(1); // read once, then cached
+      const headless = event({});
+      delete (headless as { headers?: unknown }).headers;
+      expect((await h.turn(headless)).statusCode).toBe(403);
+    } finally {
+      await sm.close();
+    }
+  });
+
+  it('stops opening the door once the secret cannot be read past maxAge: never served stale', async () => {
+    const current = randomBytes(24).toString('base64url');
+    const sm = await fakeSecretsManager({ 'Tv/edge': { string: JSON.stringify({ current }) } });
+    try {
+      const config = { ...baseConfig, secrets: { maxAgeSeconds: 1, maxStaleSeconds: 3600 } };
+      const h = await handlers({ ...FAKE_AWS_ENV, AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.url, EDGE_ORIGIN_SECRET_ID: 'Tv/edge', TURN_STATIC_AUTH_SECRET: 'turn-secret' }, config);
+      const through = () => h.turn(event({}, { headers: { [ORIGIN_VERIFY_HEADER]: current } }));
+      expect((await through()).statusCode).toBe(200);
+      sm.state.mode = 'denied';
+      await new Promise((r) => setTimeout(r, 1_100));
+      const res = await through();
+      expect([res.statusCode, bodyOf(res).code, bodyOf(res).detail]).toEqual([503, 'secret_unavailable', 'The origin-verify secret cannot be loaded right now; try again shortly.']);
     } finally {
       await sm.close();
     }

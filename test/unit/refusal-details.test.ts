@@ -6,7 +6,7 @@
 import { createSecretKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { HttpEvent } from '../../lambda/http/handler';
-import { originVerified, parseOriginVerifySecret, rateLimitedHeaders } from '../../lambda/http/edge';
+import { originVerified, parseOriginVerifySecret, RATE_LIMITED_CONTENT_TYPE, rateLimitedHeaders } from '../../lambda/http/edge';
 import { canonicalQuery, hmacSignature, sha256Hex, verifyHmacRequest } from '../../lambda/http/hmac';
 import {
   badRequest,
@@ -112,6 +112,9 @@ describe('the origin-verify secret and the edge 429', () => {
     expect(originVerified(p32, accepted)).toBe(true);
     expect(originVerified('Stryker was here', accepted)).toBe(false);
     expect(originVerified('', parseOriginVerifySecret(JSON.stringify({ current: s32 })))).toBe(false);
+  });
+  it('429 body type: what WAF sends for the edge stack\'s APPLICATION_JSON custom body, which the local limiter copies', () => {
+    expect(RATE_LIMITED_CONTENT_TYPE).toBe('application/json');
   });
   it('429 headers: Retry-After, no-store, readable from any page', () => {
     expect(rateLimitedHeaders(300)).toEqual({

@@ -20,9 +20,11 @@ describe('turnPassword', () => {
 
 describe('turnCredentials', () => {
   const now = new Date('2023-11-14T22:13:20.900Z'); // 1700000000.9 s
-  const creds = turnCredentials({ userId: 'alice', now, ttlSeconds: 3600, key: key('north-star'), uris });
+  // Minted inside each test, not once for the describe block: Stryker runs only the tests that ran a mutant.
+  const mint = () => turnCredentials({ userId: 'alice', now, ttlSeconds: 3600, key: key('north-star'), uris });
 
   it('puts the expiry in unix seconds before the user, and signs that username', () => {
+    const creds = mint();
     expect(creds.username).toBe('1700003600:alice');
     expect(creds.password).toBe('hkfdlfWYpVBeofXj/45bV7mPHEs=');
     expect(creds.ttl).toBe(3600);
@@ -30,6 +32,7 @@ describe('turnCredentials', () => {
   });
 
   it('answers in the draft shape and as RTCIceServer[] (STUN without credentials)', () => {
+    const creds = mint();
     expect(creds.uris).toEqual(['turn:turn.example.com:3478?transport=udp', 'turns:turn.example.com:5349?transport=tcp']);
     expect(creds.iceServers).toEqual([
       { urls: ['stun:turn.example.com:3478'] },
