@@ -63,7 +63,7 @@ describe('a channel without a configured playback URL', () => {
   it('answers 503 with Retry-After when IVS cannot find it', async () => {
     const res = await server.post('/v1/playback-tokens', { channel: 'gone' });
     expect(res.status).toBe(503);
-    expect(res.headers.get('retry-after')).toBeTruthy();
+    expect(res.headers.get('retry-after')).toBe('5');
     expect((await jsonOf(res)).code).toBe('channel_unavailable');
   });
 });

@@ -5,7 +5,7 @@
  * what Template tests cannot: a bundle that fails to load (CommonJS inside ESM), a missing
  * environment variable, a handler that only works from source.
  */
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -23,6 +23,7 @@ import { p384KeyPair } from '../support/keys';
 const OUTDIR = resolve('cdk.out/bundle-test'); // inside the project, so `@aws-sdk/*` resolves as on Lambda
 const keys = p384KeyPair();
 const lk = { apiKey: 'APIbundle', apiSecret: randomBytes(30).toString('base64url') };
+const E2EE_MASTER = randomBytes(32).toString('base64url');
 const hmacKey = randomBytes(32).toString('base64url');
 const arn = (n: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${n}-AbCdEf`;
 
@@ -47,7 +48,7 @@ beforeAll(async () => {
     [arn('playback')]: { string: keys.sec1Pem },
     [arn('turn')]: { string: JSON.stringify({ secrets: ['turn-secret-one', 'turn-secret-two'] }) },
     [arn('livekit')]: { string: JSON.stringify(lk) },
-    [arn('e2ee')]: { string: randomBytes(32).toString('base64url') },
+    [arn('e2ee')]: { string: E2EE_MASTER },
     [arn('hmac')]: { string: JSON.stringify({ 'backend-1': hmacKey }) },
     [arn('created-PSEUDONYM_PEPPER_SECRET_ID')]: { string: randomBytes(32).toString('base64url') },
   });
@@ -107,7 +108,9 @@ describe('the deployed bundles', () => {
   it('turn-credentials answers with credentials from the first TURN secret', async () => {
     const res = await (await deployed('turn-credentials'))(event('/v1/turn-credentials', {}));
     expect(res.statusCode, res.body).toBe(200);
-    expect(JSON.parse(res.body).iceServers).toHaveLength(1);
+    const c = JSON.parse(res.body);
+    expect(c.iceServers).toHaveLength(1);
+    expect(c.password).toBe(createHmac('sha1', 'turn-secret-one').update(c.username).digest('base64'));
   });
 
   it('room-tokens mints a token LiveKit verifies, with an E2EE key', async () => {
@@ -115,7 +118,8 @@ describe('the deployed bundles', () => {
     expect(res.statusCode, res.body).toBe(201);
     const body = JSON.parse(res.body);
     expect((await new TokenVerifier(lk.apiKey, lk.apiSecret).verify(body.participant_token)).video?.room).toBe('demo');
-    expect(body.e2ee_key).toBeTruthy();
+    // The documented derivation (README, E2EE), computed here: HKDF-SHA256, epoch 1 by default.
+    expect(body.e2ee_key).toBe(Buffer.from(hkdfSync('sha256', Buffer.from(E2EE_MASTER), 'token-vending/livekit-e2ee', 'v1|1|demo', 32)).toString('base64'));
   });
 
   it('not-found answers problem+json', async () => {
