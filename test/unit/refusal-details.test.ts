@@ -20,7 +20,7 @@ import {
   unsupportedMediaType,
 } from '../../lambda/http/problem';
 import { parseJsonBody } from '../../lambda/http/request';
-import { playbackTokenRequest, turnCredentialsRequest } from '../../lambda/http/schemas';
+import { playbackTokenRequest, roomTokenRequest, turnCredentialsRequest } from '../../lambda/http/schemas';
 import { SecretFormatError } from '../../lambda/secrets/keys';
 
 const body = (p: ProblemError) => JSON.parse(String(problemResponse(p).body)) as Record<string, unknown>;
@@ -84,6 +84,14 @@ describe('why a body is refused', () => {
     const p = refused(() => parseJsonBody(ev('{"channel":"a","extra":1}'), playbackTokenRequest));
     expect(p.errors).toEqual([{ path: '(body)', message: 'Unrecognized key: "extra"' }]);
     expect(p.detail).toBe('(body): Unrecognized key: "extra"');
+    const nested = refused(() => parseJsonBody(ev('{"room_name":"demo","room_config":{"agents":[{"agent_name":5}]}}'), roomTokenRequest));
+    expect(nested.errors?.map((e) => e.path)).toEqual(['room_config.agents.0.agent_name']);
+    expect(nested.detail).toMatch(/^room_config\.agents\.0\.agent_name: /);
+  });
+  it('says which content type to send', () => {
+    expect(refused(() => parseJsonBody(ev('{}', { 'content-type': 'text/plain' }), playbackTokenRequest))).toMatchObject({
+      status: 415, code: 'unsupported_media_type', detail: 'Send the body as application/json.',
+    });
   });
 });
 

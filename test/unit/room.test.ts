@@ -141,6 +141,10 @@ describe('agentDispatches (LiveKit agent dispatch)', () => {
     expect(agentDispatches({ agents: [{ agent_name: 'bot' }] }, undefined)).toEqual({ refused: 'room_config.agents.0.agent_name' });
     expect(agentDispatches({ agents: [{ agent_name: 'bot', restart_policy: 1 }] }, ['bot'])).toEqual({ refused: 'room_config.agents.0.restart_policy' });
     expect(agentDispatches({ metadata: 'x' }, ['bot'])).toEqual({ refused: 'room_config.metadata' });
+    // An array is not enough: only `agents` may hold one.
+    expect(agentDispatches({ agents: [], egress: ['x'] } as never, ['bot'])).toEqual({ refused: 'room_config.egress' });
+    // A field left null, in the room config or in a dispatch, is no request at all.
+    expect(agentDispatches({ agents: [{ agent_name: 'bot', restart_policy: null }] } as never, ['bot'])).toEqual({ agents: [{ agentName: 'bot', metadata: '' }] });
   });
 
   it('writes roomConfig into the claims only when an agent is dispatched', () => {
