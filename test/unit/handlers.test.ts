@@ -12,6 +12,7 @@ import { TokenVerifier } from 'livekit-server-sdk';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { HttpEvent, HttpResult } from '../../lambda/http/handler';
 import { FAKE_AWS_ENV, fakeSecretsManager } from '../support/fake-aws';
+import { jsonLines, printedBy } from '../support/fault-checks';
 import { p384KeyPair } from '../support/keys';
 import { ORIGIN_VERIFY_HEADER } from '../../lambda/http/edge';
 import { writeTempFile } from '../support/local-server';
@@ -403,5 +404,29 @@ describe('behind the edge, in-process (the origin-verify secret from the loopbac
   it('is not checked where the stack configured no edge secret (the local server stands in for the edge)', async () => {
     const h = await handlers({ TURN_STATIC_AUTH_SECRET: 'turn-secret' });
     expect((await h.turn(event({}))).statusCode).toBe(200);
+  });
+});
+
+describe('the log lines an operator queries (in-process, as CloudWatch Logs gets them)', () => {
+  it('one "request" line per request with route, status, request id and duration; a WARN for a 5xx refusal; an ERROR for the unplanned', async () => {
+    const h = await handlers({ POWERTOOLS_LOG_LEVEL: 'INFO', TURN_SECRET_FILE: '/nonexistent/turn' }); // unreadable: the route answers 503
+    const lines = jsonLines(await printedBy(() => h.turn(event({}))));
+    const request = lines.find((l) => l.message === 'request');
+    expect(request).toMatchObject({ level: 'INFO', route: 'POST /v1/turn-credentials', status: 503, requestId: 'unit-req' });
+    expect(typeof request?.ms).toBe('number');
+    expect(request?.ms).toBeGreaterThanOrEqual(0);
+    expect(lines.find((l) => l.message === 'request refused')).toMatchObject({ level: 'WARN', route: 'POST /v1/turn-credentials', code: 'secret_unavailable' });
+
+    const { httpHandler } = await import('../../lambda/http/handler');
+    const boom = httpHandler('POST /v1/unit', async () => {
+      throw new RangeError('internal detail');
+    });
+    const more = jsonLines(await printedBy(() => boom(event({}))));
+    expect(more.find((l) => l.message === 'unhandled error')).toMatchObject({ level: 'ERROR', route: 'POST /v1/unit' });
+    expect(more.find((l) => l.message === 'request')).toMatchObject({ route: 'POST /v1/unit', status: 500 });
+    // A 4xx is the caller's business: no WARN.
+    const ok = await handlers({ POWERTOOLS_LOG_LEVEL: 'INFO', TURN_STATIC_AUTH_SECRET: 'turn-secret' });
+    const quiet = jsonLines(await printedBy(() => ok.turn(event('{"ttlSeconds": "x"}'))));
+    expect(quiet.map((l) => l.message)).toEqual(['request']);
   });
 });
