@@ -41,7 +41,7 @@ const compiled = new WeakMap<readonly EntitlementConfig[], CompiledRule[]>();
 
 function compile(rules: readonly EntitlementConfig[]): CompiledRule[] {
   let out = compiled.get(rules);
-  // Stryker disable next-line ConditionalExpression: equivalent. Compiling again every time gives the same rules, only slower.
+  // Mutation testing: `if (true)` survives, and is equivalent (compiling again gives the same rules, only slower).
   if (!out) {
     out = rules.map((rule) => {
       const ids = new Set<string>();
@@ -51,7 +51,7 @@ function compile(rules: readonly EntitlementConfig[]): CompiledRule[] {
         if (selector) {
           if (!tags.has(selector.key)) tags.set(selector.key, new Set());
           tags.get(selector.key)!.add(selector.value);
-          // Stryker disable next-line ConditionalExpression,StringLiteral: equivalent. "*" among the ids would open only a channel whose id is "*", which neither the config nor discovery lets through (ids are [A-Za-z0-9_-]); `all` opens every channel.
+          // Mutation testing: `c !== ''` and `true` here survive, and are equivalent: "*" among the ids would open only a channel whose id is "*", which neither the config nor discovery lets through (ids are [A-Za-z0-9_-]); `all` opens every channel.
         } else if (c !== '*') ids.add(c);
       }
       return { rule, all: rule.channels.includes('*'), ids, tags };
@@ -69,7 +69,7 @@ export function entitlementOf(caller: Caller, rules: readonly EntitlementConfig[
     r.all ||
     r.ids.has(channel.id) ||
     r.fromClaim?.has(channel.id) === true ||
-    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent. The size test only skips the walk over the channel's tags; with no selectors, none of them matches anyway.
+    // Mutation testing: `size >= 0` and `true` here survive, and are equivalent: the size test only skips the walk over the channel's tags; with no selectors, none of them matches anyway.
     (r.tags.size > 0 && Object.entries(channel.tags ?? {}).some(([k, v]) => r.tags.get(k)?.has(v) === true));
   const opening = (channel: ChannelRef) => matching.filter((r) => opens(r, channel));
   return {
